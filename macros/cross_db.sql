@@ -1,0 +1,96 @@
+{#- Dialect differences, one dispatched macro each (default = DuckDB-style SQL). -#}
+
+{#- True when `expression` matches the POSIX regular expression `pattern` (a SQL string literal). -#}
+{% macro regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'behavioral_segmentation')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro postgres__regex_matches(expression, pattern) -%}
+    ({{ expression }} ~ {{ pattern }})
+{%- endmacro %}
+
+{#- An ISO-8601 text timestamp as a UTC `timestamp` (no time zone); NULL when it
+    cannot be parsed. Text without an offset is read as UTC. -#}
+{% macro parse_timestamp(expression) -%}
+    {%- set iso = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?[ ]?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?$'" -%}
+    case
+        when {{ regex_matches('trim(' ~ expression ~ ')', iso) }}
+            then {{ adapter.dispatch('parse_iso_timestamp', 'behavioral_segmentation')('trim(' ~ expression ~ ')') }}
+    end
+{%- endmacro %}
+
+{% macro default__parse_iso_timestamp(expression) -%}
+    timezone('UTC', try_cast(
+        case
+            when {{ regex_matches(expression, "'(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'") }} then {{ expression }}
+            else {{ expression }} || '+00:00'
+        end as timestamptz
+    ))
+{%- endmacro %}
+
+{% macro postgres__parse_iso_timestamp(expression) -%}
+    {{ target.schema }}.try_cast_timestamptz(
+        case
+            when {{ regex_matches(expression, "'(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'") }} then {{ expression }}
+            else {{ expression }} || '+00:00'
+        end
+    ) at time zone 'UTC'
+{%- endmacro %}
+
+{#- Text value of a top-level key of a JSON text column; NULL when the key is
+    absent or the text is not valid JSON. -#}
+{% macro json_text(json_expression, key) -%}
+    {{ return(adapter.dispatch('json_text', 'behavioral_segmentation')(json_expression, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text(json_expression, key) -%}
+    case when json_valid({{ json_expression }}) then json_extract_string({{ json_expression }}, '$."{{ key }}"') end
+{%- endmacro %}
+
+{% macro postgres__json_text(json_expression, key) -%}
+    ({{ target.schema }}.try_cast_jsonb({{ json_expression }}) ->> '{{ key }}')
+{%- endmacro %}
+
+{#- Lower-case hex SHA-256 of a text value. -#}
+{% macro sha256_hex(expression) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'behavioral_segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sha256_hex(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{% macro postgres__sha256_hex(expression) -%}
+    encode(sha256(convert_to({{ expression }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{#- Functions some targets lack, created before every run (on-run-start). -#}
+{% macro create_helper_functions() -%}
+    {{ return(adapter.dispatch('create_helper_functions', 'behavioral_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__create_helper_functions() -%}
+    select 1
+{%- endmacro %}
+
+{% macro postgres__create_helper_functions() -%}
+    create schema if not exists {{ target.schema }};
+    create or replace function {{ target.schema }}.try_cast_timestamptz(value text)
+    returns timestamptz language plpgsql immutable as $$
+    begin
+        return value::timestamptz;
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ target.schema }}.try_cast_jsonb(value text)
+    returns jsonb language plpgsql immutable as $$
+    begin
+        return value::jsonb;
+    exception when others then
+        return null;
+    end $$
+{%- endmacro %}

@@ -1,0 +1,128 @@
+{#- Normalization rules shared by every staging model. -#}
+
+{#- A trimmed identifier, or NULL for placeholder values (var placeholder_identifiers,
+    compared case-insensitively, and any value made only of zeros and dashes). -#}
+{% macro clean_identifier(expression) -%}
+    case
+        when lower(trim({{ expression }})) in (
+            {%- for value in var('placeholder_identifiers') %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
+        ) then null
+        when {{ regex_matches('trim(' ~ expression ~ ')', "'^[0-]+$'") }} then null
+        else trim({{ expression }})
+    end
+{%- endmacro %}
+
+{#- A normalized email (trimmed, lower-cased), or NULL for placeholders and
+    values that are not an address. -#}
+{% macro normalize_email(expression) -%}
+    case
+        when {{ regex_matches('lower(trim(' ~ expression ~ '))', "'^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$'") }}
+            then lower(trim({{ expression }}))
+    end
+{%- endmacro %}
+
+{#- An event name as matched against the taxonomy: trimmed and lower-cased. -#}
+{% macro normalize_event_name(expression) -%}
+    lower(trim({{ expression }}))
+{%- endmacro %}
+
+{#- The `as_of` time of the build as a SQL timestamp literal (var as_of, default: now, UTC). -#}
+{% macro as_of_timestamp() -%}
+    {%- set as_of = var('as_of', none) -%}
+    {%- if as_of -%}
+        cast('{{ as_of }}' as timestamp)
+    {%- else -%}
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The first failing rule's reason, or NULL when every rule passes.
+    `rules` is an ordered list of (reason, condition that means the row fails). -#}
+{% macro first_failing_rule(rules) -%}
+    case
+        {%- for reason, condition in rules %}
+        when {{ condition }} then '{{ reason }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- Rows of a seed at compile time (empty while parsing or before the seed exists),
+    for rules that are generated from reference data. -#}
+{% macro seed_rows(seed_name, columns) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set relation = ref(seed_name) -%}
+    {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+    {%- if found is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set result = run_query('select ' ~ columns | join(', ') ~ ' from ' ~ relation ~ ' order by 1') -%}
+    {{ return(result.rows) }}
+{%- endmacro %}
+
+{#- The two CTEs every quarantining staging model ends with: `checked` applies
+    the ordered rules to the rows of `from_cte`; `classified` adds
+    `rejection_reason`, where rows that pass every rule are deduplicated on
+    message_id (the earliest received copy is kept, later copies are rejected as
+    duplicate_message_id). Expects message_id, received_at and the raw text
+    columns raw_received_at and raw_occurred_at in `from_cte`. -#}
+{% macro quarantine_ctes(from_cte, rules) -%}
+checked as (
+
+    select
+        *,
+        {{ first_failing_rule(rules) }} as failed_rule
+    from {{ from_cte }}
+
+),
+
+classified as (
+
+    select
+        *,
+        coalesce(
+            failed_rule,
+            case
+                when row_number() over (
+                    partition by message_id, failed_rule
+                    order by received_at, raw_received_at, raw_occurred_at
+                ) > 1 then 'duplicate_message_id'
+            end
+        ) as rejection_reason
+    from checked
+
+)
+{%- endmacro %}
+
+{#- The timestamp rules shared by every event-like raw table, in quarantine order. -#}
+{% macro timestamp_rules() -%}
+    {{ return([
+        ('unparseable_timestamp', 'occurred_at is null or received_at is null'),
+        ('future_timestamp', 'occurred_at > ' ~ dbt.dateadd('minute', var('future_tolerance_minutes'), 'received_at')),
+    ]) }}
+{%- endmacro %}
+
+{#- A numeric text value cast to `type`; NULL when it is not a plain number. -#}
+{% macro parse_number(expression, type='double precision') -%}
+    case
+        when {{ regex_matches('trim(cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ '))', "'^-?[0-9]+([.][0-9]+)?$'") }}
+            then cast(cast(trim(cast({{ expression }} as {{ dbt.type_string() }})) as numeric) as {{ type }})
+    end
+{%- endmacro %}
+
+{#- The domain part of a normalized email. -#}
+{% macro email_domain(expression) -%}
+    {{ dbt.split_part(expression, "'@'", 2) }}
+{%- endmacro %}
+
+{#- A web domain normalized for matching: lower-case, no scheme, no www., no path. -#}
+{% macro normalize_domain(expression) -%}
+    nullif(
+        regexp_replace(
+            regexp_replace(lower(trim({{ expression }})), '^(https?://)?(www[.])?', ''),
+            '/.*$', ''
+        ),
+        ''
+    )
+{%- endmacro %}

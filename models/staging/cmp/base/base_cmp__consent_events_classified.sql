@@ -1,0 +1,55 @@
+-- Every raw consent event, parsed and normalized, with the first quarantine
+-- rule it fails (NULL when accepted).
+{%- set purposes = var('consent_purposes') %}
+{%- set statuses = ['granted', 'denied', 'withdrawn'] %}
+
+with
+
+source as (
+
+    select * from {{ source('cmp', 'consent_events') }}
+
+),
+
+parsed as (
+
+    select
+        nullif(trim(message_id), '') as message_id,
+        {{ clean_identifier('anonymous_id') }} as anonymous_id,
+        {{ clean_identifier('user_id') }} as user_id,
+        {{ normalize_email('email') }} as email,
+        lower(trim(purpose)) as purpose,
+        lower(trim(status)) as status,
+        {{ parse_timestamp('occurred_at') }} as occurred_at,
+        {{ parse_timestamp('received_at') }} as received_at,
+        upper(trim(country)) as country,
+        lower(trim(source)) as source,
+        message_id as raw_message_id,
+        anonymous_id as raw_anonymous_id,
+        user_id as raw_user_id,
+        email as raw_email,
+        purpose as raw_purpose,
+        status as raw_status,
+        occurred_at as raw_occurred_at,
+        received_at as raw_received_at,
+        country as raw_country,
+        source as raw_source
+    from source
+
+),
+
+{{ quarantine_ctes('parsed', [
+    ('missing_message_id', 'message_id is null'),
+] + timestamp_rules() + [
+    ('invalid_value', "purpose is null or purpose not in ('" ~ purposes | join("', '") ~ "')"
+        ~ " or status is null or status not in ('" ~ statuses | join("', '") ~ "')"),
+    ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
+]) }},
+
+final as (
+
+    select * from classified
+
+)
+
+select * from final

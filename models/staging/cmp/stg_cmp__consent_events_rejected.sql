@@ -1,0 +1,29 @@
+-- Quarantined consent events as sent, each with the first rule it failed.
+with
+
+classified as (
+
+    select * from {{ ref('base_cmp__consent_events_classified') }}
+
+),
+
+final as (
+
+    select
+        raw_message_id as message_id,
+        raw_anonymous_id as anonymous_id,
+        raw_user_id as user_id,
+        raw_email as email,
+        raw_purpose as purpose,
+        raw_status as status,
+        raw_occurred_at as occurred_at,
+        raw_received_at as received_at,
+        raw_country as country,
+        raw_source as source,
+        rejection_reason
+    from classified
+    where rejection_reason is not null
+
+)
+
+select * from final

@@ -1,0 +1,37 @@
+-- Accepted events: canonical names, UTC timestamps, placeholder ids removed,
+-- one row per message_id.
+with
+
+classified as (
+
+    select * from {{ ref('base_tracking__events_classified') }}
+
+),
+
+final as (
+
+    select
+        message_id,
+        event_name,
+        raw_event as event_name_raw,
+        event_category,
+        score_category,
+        consent_purpose,
+        anonymous_id,
+        user_id,
+        email,
+        source,
+        occurred_at,
+        received_at,
+        context_ip,
+        context_user_agent,
+        context_page_url,
+        context_referrer,
+        context_country,
+        properties
+    from classified
+    where rejection_reason is null
+
+)
+
+select * from final

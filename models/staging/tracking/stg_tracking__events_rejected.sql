@@ -1,0 +1,34 @@
+-- Quarantined events exactly as the collector sent them, each with the first
+-- rule it failed.
+with
+
+classified as (
+
+    select * from {{ ref('base_tracking__events_classified') }}
+
+),
+
+final as (
+
+    select
+        raw_message_id as message_id,
+        raw_event as event,
+        raw_anonymous_id as anonymous_id,
+        raw_user_id as user_id,
+        raw_email as email,
+        raw_source as source,
+        raw_occurred_at as occurred_at,
+        raw_received_at as received_at,
+        context_ip,
+        context_user_agent,
+        context_page_url,
+        context_referrer,
+        raw_context_country as context_country,
+        properties,
+        rejection_reason
+    from classified
+    where rejection_reason is not null
+
+)
+
+select * from final
