@@ -41,18 +41,18 @@
     ) at time zone 'UTC'
 {%- endmacro %}
 
-{#- Text value of a top-level key of a JSON text column; NULL when the key is
-    absent or the text is not valid JSON. -#}
+{#- Text value of a top-level key (a SQL text expression, e.g. a quoted literal)
+    of a JSON text column; NULL when the key is absent or the text is not valid JSON. -#}
 {% macro json_text(json_expression, key) -%}
     {{ return(adapter.dispatch('json_text', 'behavioral_segmentation')(json_expression, key)) }}
 {%- endmacro %}
 
 {% macro default__json_text(json_expression, key) -%}
-    case when json_valid({{ json_expression }}) then json_extract_string({{ json_expression }}, '$."{{ key }}"') end
+    case when json_valid({{ json_expression }}) then json_extract_string({{ json_expression }}, '$."' || {{ key }} || '"') end
 {%- endmacro %}
 
 {% macro postgres__json_text(json_expression, key) -%}
-    ({{ target.schema }}.try_cast_jsonb({{ json_expression }}) ->> '{{ key }}')
+    ({{ target.schema }}.try_cast_jsonb({{ json_expression }}) ->> {{ key }})
 {%- endmacro %}
 
 {#- Lower-case hex SHA-256 of a text value. -#}

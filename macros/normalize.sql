@@ -53,6 +53,10 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set relation = ref(seed_name) -%}
+    {#- In unit tests ref() points at a fixture, not a table: no rows then. -#}
+    {%- if relation.schema is none or relation.identifier is none -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
     {%- if found is none -%}
         {{ return([]) }}

@@ -8,16 +8,18 @@
 {%- set bot_patterns = seed_rows('bot_user_agent_patterns', ['pattern']) %}
 
 {%- set missing_property_condition -%}
+    {%- if not required_properties %} false {%- else %}
     case event_name
         {%- for event_name, keys in required_properties if keys %}
         when '{{ event_name }}' then (
             {%- for key in keys.split('|') %}
-            coalesce(trim({{ json_text('properties', key) }}), '') = ''{{ ' or' if not loop.last }}
+            coalesce(trim({{ json_text('properties', "'" ~ key ~ "'") }}), '') = ''{{ ' or' if not loop.last }}
             {%- endfor %}
         )
         {%- endfor %}
         else false
     end
+    {%- endif %}
 {%- endset %}
 
 {%- set bot_condition -%}
