@@ -130,3 +130,40 @@ classified as (
         ''
     )
 {%- endmacro %}
+
+{#- Rows 1..n in one column, for splitting '|'-separated lists with split_part. -#}
+{% macro integer_rows(n, column_name) -%}
+    {%- for position in range(1, n + 1) %}
+    select {{ position }} as {{ column_name }}
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- True when a required property of the row's event is absent or empty in the
+    JSON `properties_column`. `required_properties` is a list of
+    (event_name, '|'-separated keys) rows from the taxonomy seed. -#}
+{% macro missing_required_property(event_column, properties_column, required_properties) -%}
+    {%- set events_with_keys = required_properties | selectattr(1) | list -%}
+    {%- if not events_with_keys -%}
+        false
+    {%- else -%}
+        case {{ event_column }}
+            {%- for event_name, keys in events_with_keys %}
+            when '{{ event_name }}' then (
+                {%- for key in keys.split('|') %}
+                coalesce(trim({{ json_text(properties_column, "'" ~ key ~ "'") }}), '') = ''{{ ' or' if not loop.last }}
+                {%- endfor %}
+            )
+            {%- endfor %}
+            else false
+        end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- True when the lower-cased user agent contains one of `patterns`. -#}
+{% macro matches_any_pattern(expression, patterns) -%}
+    (false
+    {%- for pattern in patterns %}
+        or strpos(lower({{ expression }}), '{{ pattern }}') > 0
+    {%- endfor %})
+{%- endmacro %}

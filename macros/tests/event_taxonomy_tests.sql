@@ -35,10 +35,7 @@ with
 
 positions as (
 
-    {%- for position in range(1, max_properties + 1) %}
-    select {{ position }} as property_position
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+    {{ integer_rows(max_properties, 'property_position') }}
 
 ),
 

@@ -28,7 +28,7 @@ latest as (
         *,
         row_number() over (
             partition by account_id
-            order by updated_at desc nulls last, account_name, domain
+            order by updated_at desc nulls last, account_name asc, domain asc
         ) as version_rank
     from parsed
     where account_id is not null

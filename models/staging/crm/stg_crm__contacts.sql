@@ -28,7 +28,7 @@ latest as (
         *,
         row_number() over (
             partition by contact_id
-            order by updated_at desc nulls last, created_at desc nulls last, account_id, email
+            order by updated_at desc nulls last, created_at desc nulls last, account_id asc, email asc
         ) as version_rank
     from parsed
     where contact_id is not null

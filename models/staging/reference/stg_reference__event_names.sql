@@ -12,10 +12,7 @@ taxonomy as (
 
 alias_positions as (
 
-    {%- for position in range(1, max_aliases + 1) %}
-    select {{ position }} as alias_position
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+    {{ integer_rows(max_aliases, 'alias_position') }}
 
 ),
 

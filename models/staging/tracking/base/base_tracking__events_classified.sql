@@ -7,27 +7,6 @@
 {%- set required_properties = seed_rows('event_taxonomy', ['event_name', 'required_properties']) %}
 {%- set bot_patterns = seed_rows('bot_user_agent_patterns', ['pattern']) %}
 
-{%- set missing_property_condition -%}
-    {%- if not required_properties %} false {%- else %}
-    case event_name
-        {%- for event_name, keys in required_properties if keys %}
-        when '{{ event_name }}' then (
-            {%- for key in keys.split('|') %}
-            coalesce(trim({{ json_text('properties', "'" ~ key ~ "'") }}), '') = ''{{ ' or' if not loop.last }}
-            {%- endfor %}
-        )
-        {%- endfor %}
-        else false
-    end
-    {%- endif %}
-{%- endset %}
-
-{%- set bot_condition -%}
-    (false
-    {%- for pattern in bot_patterns %}
-        or strpos(lower(context_user_agent), '{{ pattern[0] }}') > 0
-    {%- endfor %})
-{%- endset %}
 
 with
 
@@ -83,9 +62,9 @@ parsed as (
 ] + timestamp_rules() + [
     ('outside_retention', 'occurred_at < ' ~ dbt.dateadd('day', -var('retention_days'), as_of_timestamp())),
     ('unknown_event', 'event_name is null'),
-    ('missing_required_property', missing_property_condition),
+    ('missing_required_property', missing_required_property('event_name', 'properties', required_properties)),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
-    ('bot_user_agent', bot_condition),
+    ('bot_user_agent', matches_any_pattern('context_user_agent', bot_patterns | map(attribute=0) | list)),
 ]) }},
 
 final as (

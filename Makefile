@@ -1,0 +1,56 @@
+# The two commands of the README: `make demo` (the main job) and `make test`
+# (the whole suite). Both set up the virtualenv from the pinned requirements
+# on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export SEGMENTATION_HOME := $(CURDIR)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+
+SAMPLE_DIR ?= data/sample
+EVENTS ?= 100000
+
+.PHONY: help demo test lint pytest venv clean bench
+
+help:
+	@echo "make demo   sample data -> load -> dbt build on DuckDB -> segment summary"
+	@echo "make test   the whole suite: lint, pytest, dbt build+tests on DuckDB and PostgreSQL, GX"
+	@echo "make bench  large-scale benchmark (not part of make test)"
+
+venv: $(STAMP) profiles.yml
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+profiles.yml:
+	cp profiles.example.yml profiles.yml
+
+demo: venv
+	$(BIN)/segmentation generate --out $(SAMPLE_DIR) --events $(EVENTS)
+	$(BIN)/segmentation load --landing $(SAMPLE_DIR) --target duckdb
+	$(BIN)/dbt build --target duckdb --quiet --warn-error-options '{"error": []}'
+	$(BIN)/segmentation summary --target duckdb
+
+lint: venv
+	$(BIN)/ruff check segmentation
+	$(BIN)/ruff format --check segmentation
+	$(BIN)/sqlfluff lint models tests analyses
+
+pytest: venv
+	$(BIN)/python -m pytest
+
+test: venv lint pytest
+
+clean:
+	rm -rf target logs data warehouse.duckdb gx_docs
