@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="landing directory to write")
     gen.add_argument("--events", type=int, default=100_000, help="number of raw events")
     gen.add_argument("--seed", type=int, default=42, help="random seed (output is deterministic)")
-    gen.add_argument("--end-date", type=_date, default=None, help="last day of data (default: today)")
+    gen.add_argument(
+        "--end-date", type=_date, default=None, help="last day of data (default: today)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress output")
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")
@@ -41,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print a readable summary of the warehouse")
     _add_target(summary)
+
+    pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
+    pg.add_argument("action", choices=["start", "stop", "status"])
 
     return parser
 
@@ -72,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print_summary(target=args.target)
         return 0
+    if args.command == "pg":
+        from segmentation.pgserver import main as pg_main
+
+        return pg_main(args.action)
     raise AssertionError(args.command)
 
 
