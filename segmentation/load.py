@@ -174,24 +174,59 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _duckdb_source(f: DataFile, columns: tuple[str, ...]) -> tuple[str, list]:
+def _duckdb_groups(files: list[DataFile]) -> list[list[DataFile]]:
+    """Files one read_parquet/read_csv call can take together (one scan over a
+    file list is much faster than one insert per file)."""
+    groups: dict[tuple, list[DataFile]] = {}
+    for f in files:
+        key = (f.format, f.columns if f.format == "csv" else f.nested)
+        groups.setdefault(key, []).append(f)
+    return list(groups.values())
+
+
+def _duckdb_source(group: list[DataFile], columns: tuple[str, ...]) -> tuple[str, list]:
+    f, paths = group[0], [str(g.path) for g in group]
     if f.format == "parquet":
         exprs = [
             f"to_json({_q(c)})::varchar as {_q(c)}" if c in f.nested else f"{_q(c)}::varchar"
             for c in columns
         ]
-        return f"select {', '.join(exprs)} from read_parquet(?)", [str(f.path)]
-    # Explicit all-VARCHAR columns and dialect: no sniffing, nothing converted.
+        return f"select {', '.join(exprs)} from read_parquet(?, union_by_name = true)", [paths]
+    # Same header in every file of the group: explicit all-VARCHAR columns and
+    # dialect, no sniffing, nothing converted.
     spec = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in f.columns)
     sql = (
         f"select {', '.join(_q(c) for c in columns)} from read_csv(?, header = true, "
         f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {{{spec}}})"
     )
-    return sql, [str(f.path)]
+    return sql, [paths]
 
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+class _GroupFailed(Exception):
+    def __init__(self, group: list[DataFile], error: Exception):
+        super().__init__(str(error))
+        self.group, self.error = group, error
+
+
+def _culprit(con, group: list[DataFile], columns: tuple[str, ...], error: Exception) -> LoadError:
+    """Name the file of a failed multi-file read: the one DuckDB's message names,
+    else the first that fails on its own."""
+    message = " ".join(str(error).split())
+    named = [f for f in group if str(f.path) in str(error)]
+    if not named:
+        for f in group:
+            sql, params = _duckdb_source([f], columns)
+            try:
+                con.execute(f"select count(*) from ({sql})", params).fetchall()
+            except Exception as exc:
+                named, message = [f], " ".join(str(exc).split())
+                break
+    where = str(named[0].path) if named else ", ".join(str(f.path) for f in group)
+    return LoadError(f"{where}: cannot be read ({message})")
 
 
 def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str, int]:
@@ -200,6 +235,9 @@ def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str,
         # connect() does not apply the profile's DuckDB settings; the loader honours them.
         for key, value in (cfg.settings.get("settings") or {}).items():
             con.execute(f"set {key} = {_lit(str(value))}")
+        # Raw rows have no meaningful order (staging breaks ties on content), and
+        # not keeping file order lets DuckDB write in parallel.
+        con.execute("set preserve_insertion_order = false")
         counts: dict[str, int] = {}
         con.execute("begin transaction")
         try:
@@ -210,18 +248,21 @@ def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str,
                 cols = ", ".join(f"{_q(c)} varchar" for c in columns)
                 con.execute(f"create or replace table {target} ({cols})")
                 total = 0
-                for f in files:
-                    sql, params = _duckdb_source(f, columns)
+                for group in _duckdb_groups(files):
+                    sql, params = _duckdb_source(group, columns)
                     try:
                         total += con.execute(f"insert into {target} {sql}", params).fetchone()[0]
                     except Exception as exc:
-                        raise LoadError(f"{f.path}: cannot be read ({exc})") from exc
+                        raise _GroupFailed(group, exc) from exc
                 counts[table] = total
-            con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
+        con.execute("commit")
         return counts
+    except _GroupFailed as failed:
+        table_columns = next(CONTRACT[t] for t, fs in plan.items() if failed.group[0] in fs)
+        raise _culprit(con, failed.group, table_columns, failed.error) from failed.error
     finally:
         con.close()
 
