@@ -232,9 +232,6 @@ def _culprit(con, group: list[DataFile], columns: tuple[str, ...], error: Except
 def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str, int]:
     con = warehouse.connect(cfg.name)
     try:
-        # connect() does not apply the profile's DuckDB settings; the loader honours them.
-        for key, value in (cfg.settings.get("settings") or {}).items():
-            con.execute(f"set {key} = {_lit(str(value))}")
         # Raw rows have no meaningful order (staging breaks ties on content), and
         # not keeping file order lets DuckDB write in parallel.
         con.execute("set preserve_insertion_order = false")
