@@ -15,6 +15,16 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _rate(value: str) -> tuple[str, float]:
+    name, sep, rate = value.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return name.strip(), float(rate)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected NAME=RATE, got {value!r}") from exc
+
+
 def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target",
@@ -32,8 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="landing directory to write")
     gen.add_argument("--events", type=int, default=100_000, help="number of raw events")
     gen.add_argument("--seed", type=int, default=42, help="random seed (output is deterministic)")
-    gen.add_argument("--end-date", type=_date, default=None, help="last day of data (default: today)")
+    gen.add_argument(
+        "--end-date", type=_date, default=None, help="last day of data (default: today)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress output")
+    gen.add_argument(
+        "--defect-rate",
+        action="append",
+        default=[],
+        type=_rate,
+        metavar="NAME=RATE",
+        help="override one defect rate (repeatable), e.g. --defect-rate bot_user_agent=0.02",
+    )
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")
     load.add_argument("--landing", required=True, help="landing directory")
@@ -50,13 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate":
         from segmentation.generate import generate
 
-        generate(
-            out=args.out,
-            n_events=args.events,
-            seed=args.seed,
-            end_date=args.end_date,
-            progress=not args.quiet,
-        )
+        try:
+            generate(
+                out=args.out,
+                n_events=args.events,
+                seed=args.seed,
+                end_date=args.end_date,
+                progress=not args.quiet,
+                rates=dict(args.defect_rate),
+            )
+        except ValueError as exc:
+            print(f"generate failed: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "load":
         from segmentation.load import LoadError, load
