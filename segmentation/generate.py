@@ -98,7 +98,7 @@ DAY = 86_400_000
 HOUR = 3_600_000
 MINUTE = 60_000
 WINDOW_DAYS = 180
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 250_000
 
 # --- defects -----------------------------------------------------------------
 
@@ -847,7 +847,7 @@ class Rows:
         self.parts: list[dict[str, np.ndarray]] = []
 
     def add(self, person, t, code, protect=0, advanced=None, device=None) -> None:
-        person = np.asarray(person, np.int64)
+        person = np.asarray(person, np.int32)
         n = person.size
         if n == 0:
             return
@@ -858,7 +858,9 @@ class Rows:
                 "code": np.broadcast_to(np.asarray(code, np.int16), (n,)).copy(),
                 "protect": np.full(n, protect, np.int8),
                 "advanced": np.zeros(n, bool) if advanced is None else np.asarray(advanced, bool),
-                "device": np.full(n, -1, np.int64) if device is None else np.asarray(device),
+                "device": np.full(n, -1, np.int32)
+                if device is None
+                else np.asarray(device, np.int32),
             }
         )
 
@@ -1079,6 +1081,7 @@ def generate(
     )
     out = Path(out)
     rng = np.random.default_rng([seed, n_events, end_date.toordinal()])
+    id_salt = int(rng.integers(0, 2**40))  # ids differ between worlds, even for equal seeds
     tax = Taxonomy()
     w = World()
 
@@ -1086,7 +1089,7 @@ def generate(
     n_persons = max(200, n_events // 40)
     _build_accounts(rng, n_accounts, end_ms, w)
     _build_persons(rng, n_persons, end_ms, w, tax)
-    _build_devices(rng, w, seed)
+    _build_devices(rng, w, id_salt)
     _log(progress, f"world: {n_accounts} accounts, {n_persons} persons, {w.n_devices} devices")
 
     rows = Rows()
@@ -1125,7 +1128,7 @@ def generate(
     own = device < 0
     post_id = (w.id_ms[person] >= 0) & (t >= w.id_ms[person])
     pick_dev = np.where(post_id, (rng.random(N) * w.n_dev[person]).astype(np.int64), 0)
-    device = np.where(own, w.dev_start[person] + pick_dev, device)
+    device = np.where(own, w.dev_start[person] + pick_dev, device).astype(np.int32)
     device[is_email] = -1
     uid = w.is_user[person] & post_id & ~is_email
     uid[ev["protect"] == 2] = True
@@ -1138,7 +1141,7 @@ def generate(
     has_dev = device >= 0
     np.minimum.at(dev_first, device[has_dev], t[has_dev])
     sh = np.flatnonzero(protect == 2)
-    sh_key = person[sh] * w.n_devices + device[sh]
+    sh_key = person[sh].astype(np.int64) * w.n_devices + device[sh]
     sh_order = np.lexsort((t[sh], sh_key))
     sh_first = np.r_[True, np.diff(sh_key[sh_order]) != 0]
     sh_rows = sh[sh_order][sh_first]
@@ -1151,7 +1154,7 @@ def generate(
     sizes = np.ones((len(tax.names), 3), np.int64)
     for (cd, v), (s, n) in tax.block.items():
         starts[cd, v], sizes[cd, v] = s, n
-    props = starts[code, variant] + (rng.random(N) * sizes[code, variant]).astype(np.int64)
+    props = (starts[code, variant] + rng.random(N) * sizes[code, variant]).astype(np.int32)
     recv = t + rng.integers(50, 5_000, N)
 
     # --- defects ---
@@ -1169,7 +1172,7 @@ def generate(
     anon_idx = device.copy()
     uid_idx = np.where(uid, person, -1)
     email_idx = np.where(has_email, person, -1)
-    ua_idx = np.where(is_email, -1, w.dev_ua[np.maximum(device, 0)])
+    ua_idx = np.where(is_email, -1, w.dev_ua[np.maximum(device, 0)]).astype(np.int16)
     bad_ts = np.full(N, -1, np.int8)
     unprotected = protect == 0
     n_dev_total, n_persons_total = w.n_devices, w.P
@@ -1225,30 +1228,24 @@ def generate(
         + 1000
         + (rng.random(dup_src.size) * (np.minimum(2 * HOUR, room) - 1000)).astype(np.int64)
     )
+    # Duplicate rows are addressed through src_all (extended row -> base row);
+    # only received_at and the defect differ from their source row.
     src_all = np.concatenate([np.arange(N), dup_src])
-
-    def cat(a, extra=None):
-        return np.concatenate([a, a[dup_src] if extra is None else extra])
-
-    person, code, t = cat(person), cat(code), cat(t)
-    recv = cat(recv, dup_recv)
-    defect = cat(defect, np.full(dup_src.size, D["duplicate_message_id"], np.int8))
-    name_idx, anon_idx, uid_idx = cat(name_idx), cat(anon_idx), cat(uid_idx)
-    email_idx, ua_idx, bad_ts, props = cat(email_idx), cat(ua_idx), cat(bad_ts), cat(props)
-    source, device = cat(source), cat(device)
-    fmt = rng.choice(4, src_all.size, p=[0.4, 0.3, 0.15, 0.15]).astype(np.int8)
-    fmt = fmt[np.concatenate([np.arange(N), dup_src])]  # copies are byte-identical
-    offset = rng.integers(0, len(OFFSETS), N)[src_all]
-    referrer = np.where(rng.random(N) < 0.6, -1, rng.integers(0, len(REFERRERS), N))[src_all]
+    recv_all = np.concatenate([recv, dup_recv])
+    defect_all = np.concatenate([defect, np.full(dup_src.size, D["duplicate_message_id"], np.int8)])
+    del recv, dup_recv
+    fmt = rng.choice(4, N, p=[0.4, 0.3, 0.15, 0.15]).astype(np.int8)
+    offset = rng.integers(0, len(OFFSETS), N, dtype=np.int8)
+    referrer = np.where(rng.random(N) < 0.6, -1, rng.integers(0, len(REFERRERS), N, dtype=np.int8))
     referrer[source != 0] = -1
     total = src_all.size
-    order = np.lexsort((src_all, recv))
-    _log(progress, f"defects stamped: {total} raw events ({int((defect > 0).sum())} defective)")
+    order = np.lexsort((src_all, recv_all))
+    _log(progress, f"defects stamped: {total} raw events ({int((defect_all > 0).sum())} defective)")
 
     # Consent truth per row (analytics purpose, at occurred time).
     consented = ~(w.opt_in & w.denied)[person]
     consented &= ~((w.withdrawn_ms[person] >= 0) & (t >= w.withdrawn_ms[person]))
-    accepted = pd_accepted(defect)
+    accepted = pd_accepted(defect)  # base rows; duplicate copies are never accepted
     engaged_rows = accepted & consented & (t >= end_ms - 30 * DAY) & (t < end_ms)
     engaged_rows &= (w.account[person] >= 0) & ~w.deleted[person]
     engaged = w.account[np.unique(person[engaged_rows])]
@@ -1295,42 +1292,39 @@ def generate(
     ev_writer = pq.ParquetWriter(out / "events" / "part-00000.parquet", ev_schema)
     label_writer = pq.ParquetWriter(out / "_truth" / "row_labels.parquet", label_schema)
     seen_dev = np.zeros(w.n_devices, bool)
-    msg_salt = seed * 1_000 + 1
+    msg_salt = id_salt * 1_000 + 1
     for lo in range(0, total, CHUNK_ROWS):
         ix = order[lo : lo + CHUNK_ROWS]
-        occurred = _iso_mixed(t[ix], fmt[ix], offset[ix])
-        bad = bad_ts[ix] >= 0
+        bx = src_all[ix]
+        occurred = _iso_mixed(t[bx], fmt[bx], offset[bx])
+        bad = bad_ts[bx] >= 0
         if bad.any():
-            occurred = pc.if_else(
-                pa.array(bad),
-                _take(pa.array(BAD_TIMESTAMPS), np.where(bad, bad_ts[ix], 0)),
-                occurred,
-            )
-        received = _iso_utc(recv[ix])
-        msg = _uuids(src_all[ix].astype(np.uint64), msg_salt)
-        no_ctx = source[ix] == 3
-        dev_ix = np.where(no_ctx, -1, device[ix])
+            bad_text = _take(pa.array(BAD_TIMESTAMPS), np.where(bad, bad_ts[bx], 0))
+            occurred = pc.if_else(pa.array(bad), bad_text, occurred)
+        received = _iso_utc(recv_all[ix])
+        msg = _uuids(bx.astype(np.uint64), msg_salt)
+        dev_ix = np.where(source[bx] == 3, -1, device[bx])
         batch = pa.table(
             {
                 "message_id": msg,
-                "event": _take(tax.name_vocab, name_idx[ix]),
-                "anonymous_id": _take(anon_vocab, anon_idx[ix]),
-                "user_id": _take(uid_vocab, uid_idx[ix]),
-                "email": _take(email_vocab, email_idx[ix]),
-                "source": _take(pa.array(SOURCES), source[ix]),
+                "event": _take(tax.name_vocab, name_idx[bx]),
+                "anonymous_id": _take(anon_vocab, anon_idx[bx]),
+                "user_id": _take(uid_vocab, uid_idx[bx]),
+                "email": _take(email_vocab, email_idx[bx]),
+                "source": _take(pa.array(SOURCES), source[bx]),
                 "occurred_at": occurred,
                 "received_at": received,
                 "context_ip": _take(ip_vocab, dev_ix),
-                "context_user_agent": _take(ua_vocab, ua_idx[ix]),
-                "context_page_url": _take(tax.url_vocab, props[ix]),
-                "context_referrer": _take(pa.array(REFERRERS), referrer[ix]),
-                "context_country": _take(country_vocab, w.country[person[ix]]),
-                "properties": _take(tax.props_vocab, props[ix]),
+                "context_user_agent": _take(ua_vocab, ua_idx[bx]),
+                "context_page_url": _take(tax.url_vocab, props[bx]),
+                "context_referrer": _take(pa.array(REFERRERS), referrer[bx]),
+                "context_country": _take(country_vocab, w.country[person[bx]]),
+                "properties": _take(tax.props_vocab, props[bx]),
             },
             schema=ev_schema,
         )
         ev_writer.write_table(batch)
-        d = defect[ix]
+        d = defect_all[ix]
         label_writer.write_table(
             pa.table(
                 {
@@ -1339,17 +1333,19 @@ def generate(
                     "received_at": received,
                     "defect": _take(defect_vocab, d),
                     "expected_reason": _take(reason_vocab, d),
-                    "person_key": _take(person_keys, person[ix]),
-                    "event_name": _take(canonical_vocab, canon_of_name[name_idx[ix]]),
-                    "is_analytics_consented": pa.array(consented[ix]),
+                    "person_key": _take(person_keys, person[bx]),
+                    "event_name": _take(canonical_vocab, canon_of_name[name_idx[bx]]),
+                    "is_analytics_consented": pa.array(consented[bx]),
                 },
                 schema=label_schema,
             )
         )
-        acc_rows = ix[accepted[ix]]
+        acc_rows = bx[pd_accepted(d)]
         real_anon = (device[acc_rows] >= 0) & (anon_idx[acc_rows] == device[acc_rows])
         seen_dev[device[acc_rows][real_anon]] = True
-        _log(progress, f"events: {min(lo + CHUNK_ROWS, total)}/{total} rows written")
+        done = min(lo + CHUNK_ROWS, total)
+        if done == total or (done // CHUNK_ROWS) % 4 == 0:
+            _log(progress, f"events: {done}/{total} rows written")
     ev_writer.close()
 
     summary = {"events": total}
@@ -1365,7 +1361,7 @@ def generate(
             engaged,
             out,
             rates,
-            seed,
+            id_salt,
             label_writer,
             label_schema,
             seen_dev,
@@ -1374,7 +1370,7 @@ def generate(
     )
     label_writer.close()
     summary["defects"] = {
-        name: int((defect == i).sum()) for i, name in enumerate(DEFECTS) if name is not None
+        name: int((defect_all == i).sum()) for i, name in enumerate(DEFECTS) if name is not None
     }
     summary["archetypes"] = {flag: int((w.arch == a).sum()) for a, flag in ARCHETYPE_FLAGS.items()}
     summary["seconds"] = round(time.perf_counter() - t0, 2)
