@@ -8,7 +8,42 @@ from small vocabularies. Everything comes from one seeded NumPy generator (and
 seeded hashes for ids), so the output is a pure function of
 (seed, end_date, n_events, rates).
 
-Ground truth for tests goes to `<out>/_truth/` (see `TRUTH_TABLES`).
+World window: [end_date - 180 days, end_date 00:00 UTC). Every accepted row has
+occurred_at <= received_at < end_date. received_at is always `...SS.mmmZ`;
+occurred_at mixes `...SSZ`, `...SS.mmmZ`, `YYYY-MM-DD HH:MM:SS+00:00` and local
+time with a non-UTC offset.
+
+Archetypes (ground truth flags, disjoint; "last N days" = before end_date):
+- high_intent: lead/free user (never CRM customer) with >= 1 Pricing_Viewed in
+  the last 14 days, >= 2 Email_Opened/Email_Clicked and >= 1 Case_Study_Viewed in
+  the last 30. Nobody else views pricing in the last 14 days.
+- power_user: CRM customer with 60-120 App_Opened/Feature_Used/Report_Exported in
+  the last 30 days (other product users: about 15 or fewer).
+- upsell_candidate: free plan, 3-6 Feature_Used with feature_tier=advanced in
+  the last 7 days (others rarely use advanced features).
+- at_risk: customer with 20-35 product events 90-31 days ago and 0-1 in the
+  last 30; every other customer opens the app 2+ times in the last 30 days.
+- win_back: former_customer, Subscription_Cancelled 60-150 days ago, page /
+  blog views in the last 30 days and pricing views 15-30 days ago.
+- hot account (accounts truth): ICP fit, an intent signal >= 70 observed in the
+  last 14 days, and >= 2 corporate persons with accepted, analytics-consented
+  events in the last 30 days (not deleted).
+
+Ground truth in `<out>/_truth/`:
+- row_labels: table_name, message_id, received_at, defect, expected_reason,
+  person_key, event_name (canonical; NULL if unknown), is_analytics_consented
+  (events only: analytics consent held at occurred_at, ignoring deletion).
+- identifiers: identifier_type, identifier_value (emails normalized),
+  person_key (NULL for kiosks; the latest user for two-user laptops),
+  is_shared_device. Only identifiers seen in accepted rows or the CRM.
+- persons: person_key, account_id (the account the person resolves to through
+  CRM or corporate email; NULL for anonymous visitors and free-mail users),
+  user_id, email, contact_id, kind, country, is_opt_in_region, the five
+  archetype flags, plan, lifecycle_status, analytics_withdrawn_at,
+  analytics_denied, marketing_granted_in_opt_in, has_gpc, is_deleted,
+  deletion_requested_at, is_hot_account_engager.
+- accounts: account_id, domain, is_icp_fit, has_intent_surge,
+  engaged_persons_30d, is_hot.
 """
 
 from __future__ import annotations
@@ -539,7 +574,7 @@ class Taxonomy:
 
 
 class World:
-    pass
+    """Plain attribute bag for the drawn world (person-level NumPy arrays)."""
 
 
 def _span_uniform(rng, lo, hi, counts):
@@ -1419,16 +1454,10 @@ def _write_table(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path / "part-00000.parquet")
 
 
-def _ts_utc(ms: np.ndarray) -> pa.Array:
-    return pa.array(ms, type=pa.timestamp("ms", tz="UTC"))
-
-
 def _assemble_side(
     rng,
     base: dict[str, np.ndarray],
     spec: list[tuple[str, float]],
-    n_persons: int,
-    salt: int,
 ) -> dict[str, np.ndarray]:
     """Adds defective copies to a side table skeleton (identifies / consent)."""
     n = base["person"].size
@@ -1581,8 +1610,6 @@ def _write_side_tables(
             ("no_identifier", rates.identifies_no_identifier),
             ("mixed_case_email", rates.identifies_mixed_case_email),
         ],
-        P,
-        2,
     )
     anon, user, email = render_ids(idt)
     occ, received = render_ts(idt)
@@ -1674,8 +1701,6 @@ def _write_side_tables(
             ("no_identifier", rates.consent_no_identifier),
             ("invalid_value", rates.consent_invalid_value),
         ],
-        P,
-        3,
     )
     inval = np.flatnonzero(cons["defect"] == D["invalid_value"])
     bad_purpose = rng.random(inval.size) < 0.5
