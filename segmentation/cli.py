@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="landing directory to write")
     gen.add_argument("--events", type=int, default=100_000, help="number of raw events")
     gen.add_argument("--seed", type=int, default=42, help="random seed (output is deterministic)")
-    gen.add_argument("--end-date", type=_date, default=None, help="last day of data (default: today)")
+    gen.add_argument(
+        "--end-date", type=_date, default=None, help="last day of data (default: today)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress output")
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")
@@ -41,6 +43,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print a readable summary of the warehouse")
     _add_target(summary)
+
+    validate = sub.add_parser(
+        "validate",
+        help="run the great-expectations gates of a stage (exit 1 when an expectation fails)",
+    )
+    validate.add_argument(
+        "--stage",
+        required=True,
+        choices=["landing", "marts"],
+        help="landing: raw schema after `load`; marts: marts schema after `dbt build`",
+    )
+    _add_target(validate)
+    validate.add_argument(
+        "--thresholds",
+        default=None,
+        help="YAML merged over segmentation/expectations/thresholds.yml",
+    )
+    validate.add_argument("--docs-dir", default=None, help="Data Docs folder (default: gx_docs/)")
+    validate.add_argument(
+        "--accept-segment-sizes",
+        action="store_true",
+        help="store the current segment sizes as the baseline even if the validation fails",
+    )
 
     return parser
 
@@ -72,6 +97,22 @@ def main(argv: list[str] | None = None) -> int:
 
         print_summary(target=args.target)
         return 0
+    if args.command == "validate":
+        from segmentation.validate import ValidationError, print_report, run_validation
+
+        try:
+            report = run_validation(
+                args.stage,
+                target=args.target,
+                docs_dir=args.docs_dir,
+                thresholds_path=args.thresholds,
+                accept_segment_sizes=args.accept_segment_sizes,
+            )
+        except ValidationError as exc:
+            print(f"validate failed: {exc}", file=sys.stderr)
+            return 2
+        print_report(report)
+        return 0 if report.success else 1
     raise AssertionError(args.command)
 
 
