@@ -185,6 +185,9 @@ def _failure(check: AssetCheck, result) -> Failure:
     description = config.description or ""
     observed, threshold, details = "?", "", ""
     info = result.exception_info or {}
+    if "raised_exception" not in info:
+        # query-based expectations report one exception_info per metric
+        info = next((v for v in info.values() if isinstance(v, dict)), {})
     if info.get("raised_exception"):
         message = str(info.get("exception_message", "")).strip().splitlines()
         observed = "an error: " + (message[0] if message else "unknown")
@@ -276,9 +279,12 @@ def run_validation(
     )
     # DuckDB opened read-only: the gate never writes to the warehouse.
     kwargs = {"connect_args": {"read_only": True}} if cfg.type == "duckdb" else {}
-    datasource = context.data_sources.add_sql(
-        name=f"warehouse_{cfg.name}", connection_string=url, kwargs=kwargs
+    add = (
+        context.data_sources.add_postgres
+        if cfg.type == "postgres"
+        else context.data_sources.add_sql
     )
+    datasource = add(name=f"warehouse_{cfg.name}", connection_string=url, kwargs=kwargs)
     execution_engine = datasource.get_execution_engine()
     _duckdb_regex_support(execution_engine)
 

@@ -72,13 +72,14 @@ def segment_sizes_query(schema: str) -> str:
 
 
 def _segment_stats_cte(schema: str) -> str:
-    # {batch} is dim_segments as great-expectations selects it.
+    # {batch} is dim_segments as great-expectations selects it: a subquery, which PostgreSQL
+    # only accepts with an alias.
     return f"""
 with segments as (
     select
         cast({quote(SEGMENT_ID)} as varchar) as segment_id,
         cast({quote(HOLDOUT_PERCENT)} as double precision) as holdout_percent
-    from {{batch}}
+    from {{batch}} as segments_batch
 ),
 members as (
     select
