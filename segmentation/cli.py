@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="YAML merged over segmentation/expectations/thresholds.yml",
     )
     validate.add_argument("--docs-dir", default=None, help="Data Docs folder (default: gx_docs/)")
+    validate.add_argument("--no-docs", action="store_true", help="do not build Data Docs")
     validate.add_argument(
         "--accept-segment-sizes",
         action="store_true",
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 docs_dir=args.docs_dir,
                 thresholds_path=args.thresholds,
                 accept_segment_sizes=args.accept_segment_sizes,
+                build_docs=not args.no_docs,
             )
         except ValidationError as exc:
             print(f"validate failed: {exc}", file=sys.stderr)
