@@ -217,7 +217,7 @@ def _failure(check: AssetCheck, result) -> Failure:
         observed = f"{share:.2f}% of {res.get('element_count')} rows"
         threshold = f"max {(1 - mostly) * 100:.2f}%"
         counts = res.get("partial_unexpected_counts") or []
-        if counts:
+        if counts and kind != "expect_column_values_to_not_be_null":
             details = "e.g. " + ", ".join(f"{c['value']!r} x{c['count']}" for c in counts[:5])
     elif kind == "expect_table_columns_to_match_set":
         missing = (res.get("details") or {}).get("mismatched", {}).get("missing", [])
@@ -255,6 +255,18 @@ def _save_sizes(state_path: Path, key: str, sizes: dict[str, int]) -> None:
     state[key] = {"validated_at": dt.datetime.now(dt.UTC).isoformat(), "sizes": sizes}
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def _add_datasource(context, cfg: Target, url: str):
+    name = f"warehouse_{cfg.name}"
+    if cfg.type == "postgres":
+        return context.data_sources.add_postgres(name=name, connection_string=url)
+    # Read-only: the gate never writes, and read-only processes can share the file. DuckDB
+    # refuses it (as it refuses any duckdb_engine connection, whose configuration differs)
+    # while the same process holds another connection to the file: close yours first.
+    return context.data_sources.add_sql(
+        name=name, connection_string=url, kwargs={"connect_args": {"read_only": True}}
+    )
 
 
 def _ephemeral_context(docs: Path):
@@ -385,17 +397,7 @@ def run_validation(
     gx_env()
     _make_gx_speak_duckdb()
     context = _ephemeral_context(docs)
-    add_datasource = (
-        context.data_sources.add_postgres
-        if cfg.type == "postgres"
-        else context.data_sources.add_sql
-    )
-    # DuckDB opened read-only: the gate never writes to the warehouse.
-    datasource = add_datasource(
-        name=f"warehouse_{cfg.name}",
-        connection_string=url,
-        kwargs={"connect_args": {"read_only": True}} if cfg.type == "duckdb" else {},
-    )
+    datasource = _add_datasource(context, cfg, url)
     execution_engine = datasource.get_execution_engine()
     try:
         _duckdb_regex_support(execution_engine)

@@ -138,14 +138,19 @@ def build_marts_checks(
             if column in present:
                 add(
                     gxe.ExpectColumnValuesToBeInSet(
-                        column=column, value_set=list(values), description="in accepted set"
+                        column=column,
+                        value_set=list(values),
+                        description=f"values outside {', '.join(values)}",
                     )
                 )
         for column, (low, high) in mart.ranges.items():
             if column in present:
                 add(
                     gxe.ExpectColumnValuesToBeBetween(
-                        column=column, min_value=low, max_value=high, description="in range"
+                        column=column,
+                        min_value=low,
+                        max_value=high,
+                        description=f"values outside [{low}, {'' if high is None else high}]",
                     )
                 )
         checks.append(check)
