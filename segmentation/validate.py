@@ -199,7 +199,7 @@ def _failure(check: AssetCheck, result) -> Failure:
     kwargs = config.kwargs
     kind = config.type
     res = result.result or {}
-    column = kwargs.get("column")
+    column = kwargs.get("column") or (config.meta or {}).get("column")
     description = config.description or ""
     observed, threshold, details = "?", "", ""
     info = result.exception_info or {}

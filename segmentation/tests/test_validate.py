@@ -409,10 +409,12 @@ def test_out_of_range_score_and_bad_tier_fail_their_expectations(warehouse):
     assert failures_of(report) == {
         ("dim_accounts", "expect_column_values_to_be_between", "fit_score"),
         ("dim_accounts", "expect_column_values_to_be_in_set", "account_tier"),
-        ("dim_accounts", "expect_column_values_to_be_unique", "account_id"),
+        ("dim_accounts", "unexpected_rows_expectation", "account_id"),
     }
     fit = next(f for f in report.failures if f.column == "fit_score")
     assert "130" in fit.details
+    key = next(f for f in report.failures if f.column == "account_id")
+    assert key.details == "account_id=ac1, copies=2"
 
 
 @pytest.mark.parametrize("warehouse", TARGETS, indirect=True)
