@@ -53,3 +53,25 @@
         where deleted_persons.person_id = {{ person_id_column }}
     )
 {%- endmacro %}
+
+{#- Rows of literal text values in one column (optionally with their 1-based
+    position in `position_column`), joined with union all: a small inline table. -#}
+{% macro literal_rows(column_name, values, position_column=none) -%}
+    {%- for value in values %}
+    select '{{ value }}' as {{ column_name }}{% if position_column %}, {{ loop.index }} as {{ position_column }}{% endif %}
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Why an accepted event of int_events_resolved is kept out of fct_events:
+    ordered (reason, condition) pairs, first matching wins (as in staging). -#}
+{% macro event_exclusion_rules() -%}
+    {{ return([
+        ('unresolved', 'person_id is null'),
+        ('deleted_person', 'is_deleted_person'),
+        ('outside_retention', 'occurred_at < ' ~ dbt.dateadd('day', -var('retention_days'), as_of_timestamp())),
+        ('after_as_of', 'occurred_at > ' ~ as_of_timestamp()),
+        ('no_analytics_consent', 'not has_analytics_consent'),
+        ('no_purpose_consent', 'not has_purpose_consent'),
+    ]) }}
+{%- endmacro %}

@@ -7,14 +7,19 @@ with
 
 events as (
 
-    select event_id, person_id, occurred_at from {{ ref('fct_events') }}
+    select
+        event_id,
+        person_id,
+        occurred_at
+    from {{ ref('fct_events') }}
 
 ),
 
 consent_events as (
 
     select * from {{ ref('stg_cmp__consent_events') }}
-    where purpose = 'analytics'
+    where
+        purpose = 'analytics'
         and occurred_at <= {{ as_of_timestamp() }}
 
 ),
@@ -33,14 +38,29 @@ regions as (
 
 consent_identifiers as (
 
-    select message_id, 1 as strength, 'user_id' as identifier_type, user_id as identifier_value
-    from consent_events where user_id is not null
+    select
+        message_id,
+        1 as strength,
+        'user_id' as identifier_type,
+        user_id as identifier_value
+    from consent_events
+    where user_id is not null
     union all
-    select message_id, 2 as strength, 'email' as identifier_type, email as identifier_value
-    from consent_events where email is not null
+    select
+        message_id,
+        2 as strength,
+        'email' as identifier_type,
+        email as identifier_value
+    from consent_events
+    where email is not null
     union all
-    select message_id, 3 as strength, 'anonymous_id' as identifier_type, anonymous_id as identifier_value
-    from consent_events where anonymous_id is not null
+    select
+        message_id,
+        3 as strength,
+        'anonymous_id' as identifier_type,
+        anonymous_id as identifier_value
+    from consent_events
+    where anonymous_id is not null
 
 ),
 
@@ -54,8 +74,9 @@ consent_owners as (
         ) as owner_rank
     from consent_identifiers
     inner join identifiers
-        on consent_identifiers.identifier_type = identifiers.identifier_type
-        and consent_identifiers.identifier_value = identifiers.identifier_value
+        on
+            consent_identifiers.identifier_type = identifiers.identifier_type
+            and consent_identifiers.identifier_value = identifiers.identifier_value
 
 ),
 
@@ -68,8 +89,9 @@ person_consent as (
         consent_events.occurred_at
     from consent_events
     inner join consent_owners
-        on consent_events.message_id = consent_owners.message_id
-        and consent_owners.owner_rank = 1
+        on
+            consent_events.message_id = consent_owners.message_id
+            and consent_owners.owner_rank = 1
 
 ),
 
@@ -83,12 +105,13 @@ latest_before_event as (
             order by
                 person_consent.occurred_at desc,
                 case person_consent.status when 'withdrawn' then 1 when 'denied' then 2 else 3 end,
-                person_consent.message_id
+                person_consent.message_id asc
         ) as recency_rank
     from events
     inner join person_consent
-        on events.person_id = person_consent.person_id
-        and person_consent.occurred_at <= events.occurred_at
+        on
+            events.person_id = person_consent.person_id
+            and events.occurred_at >= person_consent.occurred_at
 
 ),
 
@@ -102,10 +125,12 @@ final as (
         regions.is_opt_in_region
     from events
     left join latest_before_event
-        on events.event_id = latest_before_event.event_id
-        and latest_before_event.recency_rank = 1
+        on
+            events.event_id = latest_before_event.event_id
+            and latest_before_event.recency_rank = 1
     left join regions on events.person_id = regions.person_id
-    where coalesce(latest_before_event.status != 'granted', false)
+    where
+        coalesce(latest_before_event.status != 'granted', false)
         or (latest_before_event.status is null and coalesce(regions.is_opt_in_region, true))
 
 )

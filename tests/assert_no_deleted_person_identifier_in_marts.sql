@@ -31,11 +31,14 @@ identifiers as (
 
 clear_values as (
 
-    select user_id as identifier_value from requests where user_id is not null
+    select user_id as identifier_value from requests
+    where user_id is not null
     union all
-    select email as identifier_value from requests where email is not null
+    select email as identifier_value from requests
+    where email is not null
     union all
-    select anonymous_id as identifier_value from requests where anonymous_id is not null
+    select anonymous_id as identifier_value from requests
+    where anonymous_id is not null
     union all
     select identifiers.identifier_value
     from identifiers

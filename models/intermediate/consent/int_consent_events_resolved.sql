@@ -35,12 +35,13 @@ final as (
         purpose,
         status,
         source,
-        source = 'gpc' as is_gpc_signal,
         country,
         occurred_at,
-        received_at
+        received_at,
+        source = 'gpc' as is_gpc_signal
     from resolved
-    where person_id is not null
+    where
+        person_id is not null
         and {{ is_not_deleted_person('resolved.person_id') }}
 
 )

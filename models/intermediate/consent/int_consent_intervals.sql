@@ -31,10 +31,7 @@ regions as (
 
 purposes as (
 
-    {%- for purpose in purposes %}
-    select '{{ purpose }}' as purpose
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+    {{ literal_rows('purpose', purposes) }}
 
 ),
 
@@ -78,7 +75,8 @@ gpc_changes as (
         'gpc' as basis,
         message_id
     from consent_events
-    where is_gpc_signal
+    where
+        is_gpc_signal
         and purpose != 'advertising'
         and 'advertising' in (select purpose from purposes)
 
@@ -144,11 +142,11 @@ intervals as (
         person_id,
         purpose,
         valid_from,
-        lead(valid_from) over (partition by person_id, purpose order by valid_from) as valid_to,
         is_granted,
         consent_status,
         basis,
-        message_id
+        message_id,
+        lead(valid_from) over (partition by person_id, purpose order by valid_from) as valid_to
     from winners
 
 ),
@@ -156,7 +154,8 @@ intervals as (
 final as (
 
     select
-        {{ dbt.hash("person_id || '|' || purpose || '|' || " ~ dbt.cast('valid_from', dbt.type_string())) }} as consent_interval_id,
+        {{ dbt.hash("person_id || '|' || purpose || '|' || " ~ dbt.cast('valid_from', dbt.type_string())) }}
+            as consent_interval_id,
         person_id,
         purpose,
         valid_from,

@@ -1,8 +1,7 @@
 -- Each living person's consent per purpose at the build's as_of, with the
 -- region that set the defaults. dim_persons joins this for its consent flags;
--- segment membership requires the segment's purpose here.
-{%- set purposes = var('consent_purposes') %}
-
+-- segment membership requires the segment's purpose here. One flag per
+-- purpose of var consent_purposes: a new purpose needs a column here too.
 with
 
 intervals as (
@@ -20,9 +19,9 @@ regions as (
 current_intervals as (
 
     select
-        person_id,
-        purpose,
-        is_granted
+        intervals.person_id,
+        intervals.purpose,
+        intervals.is_granted
     from intervals
     where {{ in_consent_interval(as_of_timestamp(), 'intervals') }}
 
@@ -32,10 +31,10 @@ pivoted as (
 
     select
         person_id,
-        {%- for purpose in purposes %}
-        coalesce({{ dbt.bool_or("purpose = '" ~ purpose ~ "' and is_granted") }}, false) as has_{{ purpose }}_consent
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {{ dbt.bool_or("purpose = 'analytics' and is_granted") }} as has_analytics_consent,
+        {{ dbt.bool_or("purpose = 'personalization' and is_granted") }} as has_personalization_consent,
+        {{ dbt.bool_or("purpose = 'marketing' and is_granted") }} as has_marketing_consent,
+        {{ dbt.bool_or("purpose = 'advertising' and is_granted") }} as has_advertising_consent
     from current_intervals
     group by person_id
 
@@ -45,9 +44,10 @@ final as (
 
     select
         regions.person_id,
-        {%- for purpose in purposes %}
-        coalesce(pivoted.has_{{ purpose }}_consent, false) as has_{{ purpose }}_consent,
-        {%- endfor %}
+        coalesce(pivoted.has_analytics_consent, false) as has_analytics_consent,
+        coalesce(pivoted.has_personalization_consent, false) as has_personalization_consent,
+        coalesce(pivoted.has_marketing_consent, false) as has_marketing_consent,
+        coalesce(pivoted.has_advertising_consent, false) as has_advertising_consent,
         regions.country_code,
         regions.region,
         regions.is_opt_in_region,

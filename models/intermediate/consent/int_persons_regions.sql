@@ -59,7 +59,8 @@ event_countries as (
         events.context_country as country
     from events
     {{ join_person_identifiers('events') }}
-    where events.context_country is not null
+    where
+        events.context_country is not null
         and events.context_country != ''
         and events.occurred_at <= {{ as_of_timestamp() }}
 
@@ -102,11 +103,13 @@ joined as (
         end as country_source
     from persons
     left join consent_countries
-        on persons.person_id = consent_countries.person_id
-        and consent_countries.country_rank = 1
+        on
+            persons.person_id = consent_countries.person_id
+            and consent_countries.country_rank = 1
     left join event_countries_ranked
-        on persons.person_id = event_countries_ranked.person_id
-        and event_countries_ranked.country_rank = 1
+        on
+            persons.person_id = event_countries_ranked.person_id
+            and event_countries_ranked.country_rank = 1
 
 ),
 

@@ -11,11 +11,8 @@ events as (
 
 reasons as (
 
-    {%- for reason in ['unresolved', 'deleted_person', 'outside_retention', 'after_as_of',
-        'no_analytics_consent', 'no_purpose_consent'] %}
-    select '{{ reason }}' as exclusion_reason, {{ loop.index }} as reason_order
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+    {%- set reasons = event_exclusion_rules() | map('first') | list %}
+    {{ literal_rows('exclusion_reason', reasons, position_column='reason_order') }}
 
 ),
 

@@ -1,8 +1,9 @@
 -- Every accepted event, resolved to its person (through its user_id, else
 -- email, else anonymous_id) and account, with the consent that held when it
 -- occurred and the reason it is kept out of fct_events (NULL when it is kept).
--- Exclusion reasons, first matching wins: unresolved, deleted_person,
--- outside_retention, after_as_of, no_analytics_consent, no_purpose_consent.
+-- Exclusion reasons (macro event_exclusion_rules), first matching wins:
+-- unresolved, deleted_person, outside_retention, after_as_of,
+-- no_analytics_consent, no_purpose_consent.
 -- Rows of deleted persons keep no person, account or properties: only their
 -- id and reason remain, for the exclusion counts.
 with
@@ -38,11 +39,11 @@ resolved as (
         events.event_name,
         events.event_category,
         events.score_category,
-        coalesce(events.consent_purpose, 'analytics') as consent_purpose,
         events.source,
         events.occurred_at,
         events.received_at,
         events.properties,
+        coalesce(events.consent_purpose, 'analytics') as consent_purpose,
         {{ resolved_person_id() }} as person_id
     from events
     {{ join_person_identifiers('events') }}
@@ -61,13 +62,15 @@ with_consent as (
     left join accounts on resolved.person_id = accounts.person_id
     left join deleted_persons on resolved.person_id = deleted_persons.person_id
     left join intervals as analytics
-        on resolved.person_id = analytics.person_id
-        and analytics.purpose = 'analytics'
-        and {{ in_consent_interval('resolved.occurred_at', 'analytics') }}
+        on
+            resolved.person_id = analytics.person_id
+            and analytics.purpose = 'analytics'
+            and {{ in_consent_interval('resolved.occurred_at', 'analytics') }}
     left join intervals as purpose_consent
-        on resolved.person_id = purpose_consent.person_id
-        and resolved.consent_purpose = purpose_consent.purpose
-        and {{ in_consent_interval('resolved.occurred_at', 'purpose_consent') }}
+        on
+            resolved.person_id = purpose_consent.person_id
+            and resolved.consent_purpose = purpose_consent.purpose
+            and {{ in_consent_interval('resolved.occurred_at', 'purpose_consent') }}
 
 ),
 
@@ -75,15 +78,7 @@ classified as (
 
     select
         *,
-        case
-            when person_id is null then 'unresolved'
-            when is_deleted_person then 'deleted_person'
-            when occurred_at < {{ dbt.dateadd('day', -var('retention_days'), as_of_timestamp()) }}
-                then 'outside_retention'
-            when occurred_at > {{ as_of_timestamp() }} then 'after_as_of'
-            when not has_analytics_consent then 'no_analytics_consent'
-            when not has_purpose_consent then 'no_purpose_consent'
-        end as exclusion_reason
+        {{ first_failing_rule(event_exclusion_rules()) }} as exclusion_reason
     from with_consent
 
 ),
@@ -99,12 +94,12 @@ final as (
         source,
         occurred_at,
         received_at,
-        case when not is_deleted_person then person_id end as person_id,
-        case when not is_deleted_person then account_id end as account_id,
-        case when not is_deleted_person then properties end as properties,
         has_analytics_consent,
         has_purpose_consent,
-        exclusion_reason
+        exclusion_reason,
+        case when not is_deleted_person then person_id end as person_id,
+        case when not is_deleted_person then account_id end as account_id,
+        case when not is_deleted_person then properties end as properties
     from classified
 
 )

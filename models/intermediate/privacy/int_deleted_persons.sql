@@ -20,15 +20,27 @@ identifiers as (
 
 request_identifiers as (
 
-    select request_id, requested_at, 'user_id' as identifier_type, user_id as identifier_value
+    select
+        request_id,
+        requested_at,
+        'user_id' as identifier_type,
+        user_id as identifier_value
     from requests
     where user_id is not null
     union all
-    select request_id, requested_at, 'email' as identifier_type, email as identifier_value
+    select
+        request_id,
+        requested_at,
+        'email' as identifier_type,
+        email as identifier_value
     from requests
     where email is not null
     union all
-    select request_id, requested_at, 'anonymous_id' as identifier_type, anonymous_id as identifier_value
+    select
+        request_id,
+        requested_at,
+        'anonymous_id' as identifier_type,
+        anonymous_id as identifier_value
     from requests
     where anonymous_id is not null
 
@@ -42,8 +54,9 @@ matched as (
         request_identifiers.requested_at
     from request_identifiers
     inner join identifiers
-        on request_identifiers.identifier_type = identifiers.identifier_type
-        and request_identifiers.identifier_value = identifiers.identifier_value
+        on
+            request_identifiers.identifier_type = identifiers.identifier_type
+            and request_identifiers.identifier_value = identifiers.identifier_value
 
 ),
 

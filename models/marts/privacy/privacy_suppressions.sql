@@ -37,15 +37,27 @@ person_identifiers as (
 
 request_identifiers as (
 
-    select 'user_id' as identifier_type, user_id as identifier_value, request_id, requested_at
+    select
+        'user_id' as identifier_type,
+        user_id as identifier_value,
+        request_id,
+        requested_at
     from requests
     where user_id is not null
     union all
-    select 'email' as identifier_type, email as identifier_value, request_id, requested_at
+    select
+        'email' as identifier_type,
+        email as identifier_value,
+        request_id,
+        requested_at
     from requests
     where email is not null
     union all
-    select 'anonymous_id' as identifier_type, anonymous_id as identifier_value, request_id, requested_at
+    select
+        'anonymous_id' as identifier_type,
+        anonymous_id as identifier_value,
+        request_id,
+        requested_at
     from requests
     where anonymous_id is not null
 
