@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="landing directory to write")
     gen.add_argument("--events", type=int, default=100_000, help="number of raw events")
     gen.add_argument("--seed", type=int, default=42, help="random seed (output is deterministic)")
-    gen.add_argument("--end-date", type=_date, default=None, help="last day of data (default: today)")
+    gen.add_argument(
+        "--end-date", type=_date, default=None, help="last day of data (default: today)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress output")
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")

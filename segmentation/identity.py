@@ -48,6 +48,8 @@ anchor_type, anchor_value, is_shared_device.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,17 +99,22 @@ def _microseconds(column: pa.ChunkedArray) -> np.ndarray:
     return pc.cast(column, unit).cast(pa.int64()).to_numpy()
 
 
-def _md5_hex(keys: pa.Array) -> pa.Array:
-    """md5 lower-case hex of each string, vectorized (DuckDB's md5() equals
-    PostgreSQL's md5() and Python's hashlib.md5().hexdigest())."""
+@lru_cache(maxsize=1)
+def _duckdb():
     import duckdb
 
+    return duckdb.connect()
+
+
+def _md5_hex(keys: pa.Array) -> pa.Array:
+    """md5 lower-case hex of each string, vectorized by an in-memory DuckDB
+    (its md5() equals PostgreSQL's md5() and hashlib.md5().hexdigest())."""
     anchor_keys = pa.table({"key": keys})  # noqa: F841 (read by DuckDB's replacement scan)
-    con = duckdb.connect()
+    cursor = _duckdb().cursor()  # one cursor per call: safe across dbt threads
     try:
-        return con.sql("select md5(key) as digest from anchor_keys").to_arrow_table()["digest"]
+        return cursor.sql("select md5(key) as digest from anchor_keys").to_arrow_table()["digest"]
     finally:
-        con.close()
+        cursor.close()
 
 
 def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-{#- The SQL implementation of identity resolution: the same contract as
+{# The SQL implementation of identity resolution: the same contract as
     segmentation/identity.py (`resolve_identities`, whose docstring states the
     rules), with iterative set operations unrolled into a fixed number of rounds
     (var identity_max_rounds); the data test assert_identity_graph_converged
@@ -49,8 +49,8 @@ grouped_nodes as (
 
 ),
 
-{#- node_id follows the identifier order, so every "first in identifier order"
-    is a min(node_id). -#}
+{# node_id follows the identifier order, so every "first in identifier order"
+    is a min(node_id). #}
 nodes as {{ identity_materialized() }} (
 
     select
@@ -145,9 +145,9 @@ links as {{ identity_materialized() }} (
 
 ),
 
-{#- Breadth-first search from every user_id at once. Round r labels the
+{# Breadth-first search from every user_id at once. Round r labels the
     neighbours of round r-1's labels that are not labeled yet; in an undirected
-    graph those are the neighbours not labeled in rounds r-1 and r-2. -#}
+    graph those are the neighbours not labeled in rounds r-1 and r-2. #}
 labeled_0 as {{ identity_materialized() }} (
 
     select
@@ -204,10 +204,10 @@ labeled as {{ identity_materialized() }} (
 
 ),
 
-{#- Connected components of what no user_id reaches: each round every
+{# Connected components of what no user_id reaches: each round every
     identifier takes the smallest representative among its own, its
     neighbours' and its representative's (Splink-style); only identifiers with
-    a link take part, the others are persons of their own. -#}
+    a link take part, the others are persons of their own. #}
 component_links as {{ identity_materialized() }} (
 
     select
