@@ -62,6 +62,14 @@ nodes as {{ identity_materialized() }} (
 
 ),
 
+proper_edges as (
+
+    select *
+    from edges
+    where not (left_type = right_type and left_value = right_value)
+
+),
+
 pairs as (
 
     select
@@ -69,17 +77,16 @@ pairs as (
         left_nodes.type_rank as left_rank,
         right_nodes.node_id as right_id,
         right_nodes.type_rank as right_rank,
-        edges.last_seen_at
-    from edges
+        proper_edges.last_seen_at
+    from proper_edges
     inner join nodes as left_nodes
         on
-            edges.left_type = left_nodes.identifier_type
-            and edges.left_value = left_nodes.identifier_value
+            proper_edges.left_type = left_nodes.identifier_type
+            and proper_edges.left_value = left_nodes.identifier_value
     inner join nodes as right_nodes
         on
-            edges.right_type = right_nodes.identifier_type
-            and edges.right_value = right_nodes.identifier_value
-    where left_nodes.node_id <> right_nodes.node_id
+            proper_edges.right_type = right_nodes.identifier_type
+            and proper_edges.right_value = right_nodes.identifier_value
 
 ),
 

@@ -103,3 +103,35 @@ final as (
 select * from final
 
 {% endtest %}
+
+{#- No placeholder (var placeholder_identifiers, or only zeros and dashes) is an
+    identifier, and emails arrive normalized (trimmed, lower-cased). -#}
+{% test identity_values_clean(model) %}
+
+with
+
+sides as (
+
+    select left_type as identifier_type, left_value as identifier_value from {{ model }}
+    union
+    select right_type as identifier_type, right_value as identifier_value from {{ model }}
+
+),
+
+final as (
+
+    select *
+    from sides
+    where
+        lower(trim(identifier_value)) in (
+            {%- for value in var('placeholder_identifiers') %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
+        )
+        or {{ regex_matches('identifier_value', "'^[0-]+$'") }}
+        or identifier_value <> trim(identifier_value)
+        or (identifier_type = 'email' and identifier_value <> lower(identifier_value))
+
+)
+
+select * from final
+
+{% endtest %}
