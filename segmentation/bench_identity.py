@@ -102,13 +102,17 @@ def _email(numbers: np.ndarray) -> pa.Array:
 
 
 def _dedupe(edges: pa.Table) -> pa.Table:
-    return edges.group_by(["left_type", "left_value", "right_type", "right_value"]).aggregate(
-        [
-            ("first_seen_at", "min"),
-            ("last_seen_at", "max"),
-            ("times_seen", "sum"),
-        ]
-    ).rename_columns(list(edges.column_names))
+    return (
+        edges.group_by(["left_type", "left_value", "right_type", "right_value"])
+        .aggregate(
+            [
+                ("first_seen_at", "min"),
+                ("last_seen_at", "max"),
+                ("times_seen", "sum"),
+            ]
+        )
+        .rename_columns(list(edges.column_names))
+    )
 
 
 @contextmanager
@@ -152,9 +156,7 @@ def reference_components(edges: pa.Table) -> int:
     codes = encoded.indices.to_numpy()
     n = len(encoded.dictionary)
     half = edges.num_rows
-    graph = coo_matrix(
-        (np.ones(half, np.int8), (codes[:half], codes[half:])), shape=(n, n)
-    ).tocsr()
+    graph = coo_matrix((np.ones(half, np.int8), (codes[:half], codes[half:])), shape=(n, n)).tocsr()
     n_components, _ = connected_components(graph, directed=False)
     return n_components
 
