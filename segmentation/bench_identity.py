@@ -183,6 +183,7 @@ def run(n_identifiers: int = 5_000_000, seed: int = 1, sql: bool = True, threads
     if sql:
         con = duckdb.connect()
         con.execute(f"set threads = {threads}")
+        con.execute("set memory_limit = '8GB'")  # a shared machine: spill rather than swap
         con.register(EDGES_RELATION, edges)
         with _measure(results, "c_sql_on_duckdb"):
             con.execute(f"create table resolved as {rendered}")
