@@ -8,19 +8,14 @@
 {%- set max_rounds = var('identity_max_rounds') | int -%}
 with
 
-edges as (
-
-    select * from {{ edges }}
-
-),
-
+{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize. #}
 endpoints as (
 
     select
         left_type as identifier_type,
         left_value as identifier_value,
         first_seen_at
-    from edges
+    from {{ edges }}
 
     union all
 
@@ -28,7 +23,7 @@ endpoints as (
         right_type as identifier_type,
         right_value as identifier_value,
         first_seen_at
-    from edges
+    from {{ edges }}
 
 ),
 
@@ -65,7 +60,7 @@ nodes as {{ identity_materialized() }} (
 proper_edges as (
 
     select *
-    from edges
+    from {{ edges }}
     where not (left_type = right_type and left_value = right_value)
 
 ),
@@ -287,18 +282,31 @@ anchored as (
 
 ),
 
+{# One digest per person, not per identifier. #}
+persons as (
+
+    select
+        node_id as anchor_id,
+        identifier_type as anchor_type,
+        identifier_value as anchor_value,
+        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id
+    from nodes
+    where node_id in (select anchor_id from anchored)
+
+),
+
 final as (
 
     select
         anchored.identifier_type,
         anchored.identifier_value,
-        {{ dbt.hash("anchors.identifier_type || ':' || anchors.identifier_value") }} as person_id,
-        anchors.identifier_type as anchor_type,
-        anchors.identifier_value as anchor_value,
+        persons.person_id,
+        persons.anchor_type,
+        persons.anchor_value,
         anchored.is_shared_device
     from anchored
-    inner join nodes as anchors
-        on anchored.anchor_id = anchors.node_id
+    inner join persons
+        on anchored.anchor_id = persons.anchor_id
 
 )
 
