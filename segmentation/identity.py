@@ -127,11 +127,15 @@ def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def _distinct_neighbour_counts(
-    src: np.ndarray, dst: np.ndarray, mask: np.ndarray, n: int
-) -> np.ndarray:
-    pairs = np.unique(src[mask].astype(np.int64) * n + dst[mask])
-    return np.bincount(pairs // n, minlength=n)
+def _over_limit(src: np.ndarray, dst: np.ndarray, mask: np.ndarray, n: int, limit: int):
+    """Nodes with more than `limit` distinct neighbours among the arcs in mask.
+    Arc counts bound distinct counts from above, so only nodes with more than
+    `limit` arcs need the (costlier) distinct count."""
+    arcs = np.bincount(src[mask], minlength=n)
+    candidates = arcs > limit
+    mask = mask & candidates[src]
+    pairs = np.unique(src[mask] * n + dst[mask])
+    return np.bincount(pairs // n, minlength=n) > limit
 
 
 def resolve_identities(
@@ -204,7 +208,7 @@ def resolve_identities(
     ):
         mask = (src_rank == node_type) & (dst_rank == neighbour_type)
         if mask.any():
-            shared |= _distinct_neighbour_counts(src, dst, mask, n) > limit
+            shared |= _over_limit(src, dst, mask, n, limit)
     links = ~(shared[src] | shared[dst])
     src, dst, arc_last_seen = src[links], dst[links], arc_last_seen[links]
 
