@@ -39,7 +39,10 @@
 {%- endmacro %}
 
 {% macro postgres__grant_marts_schema_usage() -%}
-    {%- set roles = var('bi_roles') + var('reverse_etl_roles') -%}
+    {%- set roles = [
+        env_var('SEGMENTATION_BI_ROLE', 'bi_reader'),
+        env_var('SEGMENTATION_REVERSE_ETL_ROLE', 'reverse_etl'),
+    ] -%}
     {%- if roles -%}
         grant usage on schema marts to {{ roles | join(', ') }}
     {%- else -%}
