@@ -84,16 +84,27 @@ candidates as (
 
 ),
 
+candidate_counts as (
+
+    select
+        person_id,
+        count(distinct account_id) as n_candidate_accounts
+    from candidates
+    group by person_id
+
+),
+
 ranked as (
 
     select
-        *,
-        count(distinct account_id) over (partition by person_id) as n_candidate_accounts,
+        candidates.*,
+        candidate_counts.n_candidate_accounts,
         row_number() over (
-            partition by person_id
-            order by method_rank, contact_updated_at desc nulls last, account_id
+            partition by candidates.person_id
+            order by candidates.method_rank asc, candidates.contact_updated_at desc nulls last, candidates.account_id asc
         ) as candidate_rank
     from candidates
+    inner join candidate_counts on candidates.person_id = candidate_counts.person_id
 
 ),
 
