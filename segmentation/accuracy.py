@@ -53,15 +53,23 @@ def _pairs(table: pa.Table, keys: list[str]) -> int:
     return int(pc.sum(pc.divide(pc.multiply(counts, pc.subtract(counts, 1)), 2)).as_py() or 0)
 
 
+def _string_keys(table: pa.Table) -> pa.Table:
+    """Join keys as plain strings (DuckDB and pandas may give large_string)."""
+    for name in KEY:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, pc.cast(table[name], pa.string()))
+    return table
+
+
 def pairwise_accuracy(predicted: pa.Table, truth: pa.Table) -> PairwiseAccuracy:
     """predicted: identifier_type, identifier_value, person_id; truth:
     identifier_type, identifier_value, person_key (NULL for kiosks),
     is_shared_device."""
-    truth = truth.select([*KEY, "person_key", "is_shared_device"])
+    truth = _string_keys(truth.select([*KEY, "person_key", "is_shared_device"]))
     shared = pc.fill_null(truth["is_shared_device"], False)
     keep = pc.and_(pc.invert(shared), pc.is_valid(truth["person_key"]))
     truth = truth.filter(keep).select([*KEY, "person_key"])
-    predicted = predicted.select([*KEY, "person_id"])
+    predicted = _string_keys(predicted.select([*KEY, "person_id"]))
     joined = truth.join(predicted, KEY, join_type="inner")
     return PairwiseAccuracy(
         identifiers=joined.num_rows,

@@ -82,3 +82,17 @@ def test_identifier_type_is_part_of_the_key():
     )
     acc = pairwise_accuracy(pred, tru)
     assert acc.true_pairs == 1 and acc.predicted_pairs == 0 and acc.recall == 0.0
+
+
+def test_identity_accuracy_on_the_default_sample(warehouse, truth):
+    """The README's accuracy targets on the default sample, on each target."""
+    from segmentation.accuracy import pairwise_accuracy
+
+    predicted = warehouse.arrow(
+        "select identifier_type, identifier_value, person_id from intermediate.int_identity_graph"
+    )
+    result = pairwise_accuracy(predicted, truth["identifiers"])
+    assert result.identifiers > 1000
+    assert result.unmatched_truth == 0, "every true identifier is resolved"
+    assert result.precision >= 0.995, result
+    assert result.recall >= 0.98, result
