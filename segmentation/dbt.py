@@ -54,3 +54,12 @@ def run_dbt(
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
         raise DbtError(f"`dbt {' '.join(args)}` failed ({proc.returncode}):\n{tail}")
     return proc
+
+
+def read_artifact(target_path: str | Path, name: str = "run_results.json") -> dict:
+    """A JSON artifact (run_results.json, manifest.json) of the last dbt command
+    run with this --target-path (default target path: the project's target/)."""
+    path = Path(target_path)
+    if not path.is_absolute():
+        path = PROJECT_DIR / path
+    return json.loads((path / name).read_text())
