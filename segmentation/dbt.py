@@ -21,12 +21,12 @@ def dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("SEGMENTATION_HOME", str(PROJECT_DIR))
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
     env.setdefault("DO_NOT_TRACK", "1")
+    env.update(extra or {})
     if not (Path(env["DBT_PROFILES_DIR"]) / "profiles.yml").exists():
         raise DbtError(
             f"no profiles.yml in {env['DBT_PROFILES_DIR']}: "
             "copy profiles.example.yml (make does it for you)"
         )
-    env.update(extra or {})
     return env
 
 
