@@ -70,7 +70,10 @@ parsed as (
             ) or regexp_full_match(trim(e.user_id), '[0-]+') then null
             else trim(e.user_id)
         end as user_id,
-        nullif(lower(trim(e.email)), '') as email,
+        case
+            when regexp_full_match(lower(trim(e.email)), '[^@\s]+@[^@\s]+[.][^@\s]+')
+                then lower(trim(e.email))
+        end as email,
         timezone('UTC', try_cast(trim(e.occurred_at) as timestamptz)) as occurred_at,
         timezone('UTC', try_cast(trim(e.received_at) as timestamptz)) as received_at
     from raw.events as e
@@ -86,7 +89,7 @@ valid as (
         and received_at is not null
         and occurred_at <= received_at + interval 10 minute
         and occurred_at >= getvariable('as_of') - interval 395 day
-        and (anonymous_id is not null or user_id is not null or email like '%@%')
+        and (anonymous_id is not null or user_id is not null or email is not null)
 )
 
 select * from valid
