@@ -115,15 +115,31 @@ def _parse_ts(value: str) -> float:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
+def attribute_wall_time(intervals: list[tuple[float, float, str]]) -> dict[str, float]:
+    """Split busy wall time among stages: each moment is shared equally by the
+    nodes running then. The shares add up to the time any node was running,
+    whatever the number of dbt threads."""
+    bounds = sorted({t for a, b, _ in intervals for t in (a, b)})
+    shares: dict[str, float] = {}
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        running = [stage for a, b, stage in intervals if a <= lo and b >= hi]
+        for stage in running:
+            shares[stage] = shares.get(stage, 0.0) + (hi - lo) / len(running)
+    return shares
+
+
 def stage_breakdown(run_results: dict, manifest: dict) -> dict:
-    """Per stage: node count, node-seconds (sum of execution_time: with several
-    dbt threads nodes overlap, so the sum can exceed the wall time), span (first
-    start to last end of its nodes), failures; plus dbt's elapsed time, status
+    """Per stage: node count, wall seconds (its share of the busy time,
+    `attribute_wall_time`; the stages add up to the build), node-seconds (sum of
+    execution_time: with several dbt threads nodes overlap, so the sum can
+    exceed the wall time), span (first start to last end of its nodes: tests run
+    throughout a build, so their span is long), failures; plus dbt's elapsed time, status
     counts, data/unit test seconds and the slowest nodes."""
     stages: dict[str, dict] = {}
     statuses: dict[str, int] = {}
     test_kinds = {"data": 0.0, "unit": 0.0}
     nodes = []
+    intervals: list[tuple[float, float, str]] = []
     for result in run_results.get("results", []):
         uid = result["unique_id"]
         resource_type, path, _ = _node_info(manifest, uid)
@@ -138,11 +154,15 @@ def stage_breakdown(run_results: dict, manifest: dict) -> dict:
         entry["node_seconds"] += seconds
         if status in ("error", "fail"):
             entry["failed"] += 1
-        for timing in result.get("timing") or []:
-            if timing.get("started_at") and timing.get("completed_at"):
-                entry["_t"].append(
-                    (_parse_ts(timing["started_at"]), _parse_ts(timing["completed_at"]))
-                )
+        times = [
+            (_parse_ts(t["started_at"]), _parse_ts(t["completed_at"]))
+            for t in result.get("timing") or []
+            if t.get("started_at") and t.get("completed_at")
+        ]
+        if times:
+            interval = (min(a for a, _ in times), max(b for _, b in times))
+            entry["_t"].append(interval)
+            intervals.append((*interval, stage))
         if resource_type == "unit_test":
             test_kinds["unit"] += seconds
         elif resource_type == "test":
@@ -150,7 +170,10 @@ def stage_breakdown(run_results: dict, manifest: dict) -> dict:
         nodes.append(
             {"unique_id": uid, "stage": stage, "seconds": round(seconds, 3), "status": status}
         )
+    for stage, seconds in attribute_wall_time(intervals).items():
+        stages[stage]["wall_seconds"] = round(seconds, 3)
     for entry in stages.values():
+        entry.setdefault("wall_seconds", 0.0)
         spans = entry.pop("_t")
         if spans:
             entry["span_seconds"] = max(e for _, e in spans) - min(s for s, _ in spans)
@@ -689,13 +712,26 @@ def format_run(run: dict) -> str:
                 _fmt_bytes(entry["peak_rss_bytes"]),
             )
         )
-        breakdown = run.get(phase) if phase in ("build", "run", "test") else None
+        breakdown = run.get(phase) if phase in ("build", "run", "test", "incremental") else None
+        if breakdown and breakdown.get("elapsed_seconds"):
+            overhead = entry["seconds"] - breakdown["elapsed_seconds"]
+            rows.append(
+                (
+                    "  dbt's own elapsed time",
+                    _fmt_s(breakdown["elapsed_seconds"]),
+                    f"start-up {overhead:.2f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         if breakdown and breakdown.get("stages"):
             for stage, s in breakdown["stages"].items():
                 rows.append(
                     (
                         f"  {stage} ({s['nodes']} nodes)",
-                        _fmt_s(s["span_seconds"]),
+                        _fmt_s(s["wall_seconds"]),
                         f"node-s {s['node_seconds']:.2f}",
                         "",
                         "",

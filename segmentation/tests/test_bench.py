@@ -127,6 +127,12 @@ def test_stage_breakdown_sums_spans_and_counts():
     # span: first start (1.0) to last end (5.0), overlapping nodes counted once
     assert stages["staging"]["span_seconds"] == pytest.approx(4.0)
     assert stages["identity"]["span_seconds"] == pytest.approx(6.0)
+    # wall shares: overlapping nodes split the moment; the shares add up to the
+    # busy time (0 s to 14 s), whatever the overlap
+    assert sum(s["wall_seconds"] for s in stages.values()) == pytest.approx(14.0, abs=0.01)
+    assert stages["staging"]["wall_seconds"] == pytest.approx(0.25 + 1 / 3 + 2.5 + 0.5, abs=0.01)
+    assert stages["tests"]["wall_seconds"] == pytest.approx(0.5 + 0.25 + 1 / 6 + 2.0, abs=0.01)
+    assert stages["identity"]["wall_seconds"] == pytest.approx(6.0)
     # unknown model path and the hook are "other", not an error
     assert stages["other"]["nodes"] == 2
     assert stages["tests"]["nodes"] == 2
@@ -250,6 +256,7 @@ def test_report_table_and_json_shape(tmp_path):
         "nodes",
         "node_seconds",
         "span_seconds",
+        "wall_seconds",
         "failed",
     }
 
