@@ -64,6 +64,7 @@ STAGE_RULES: tuple[tuple[str, str], ...] = (
     ("identity", "dim_person_identifiers"),
     ("consent", "models/intermediate/consent/"),
     ("consent", "models/intermediate/privacy/"),
+    ("consent", "models/intermediate/events/"),
     ("consent", "fct_events"),
     ("consent", "privacy_suppressions"),
     ("scores", "models/intermediate/scores/"),
@@ -190,12 +191,20 @@ def stage_breakdown(run_results: dict, manifest: dict) -> dict:
     }
 
 
+# Stages whose incremental models make "append 1% events, build again" worth
+# measuring. An incremental model in segments (the membership change log is
+# append-only by nature) does not make the event pipeline incremental.
+EVENT_PIPELINE_STAGES = ("staging", "identity", "consent", "scores")
+
+
 def incremental_models(manifest: dict) -> list[str]:
+    """Incremental models of the event pipeline (EVENT_PIPELINE_STAGES)."""
     return sorted(
         uid
         for uid, node in (manifest.get("nodes") or {}).items()
         if node.get("resource_type") == "model"
         and (node.get("config") or {}).get("materialized") in ("incremental", "microbatch")
+        and classify_node("model", node.get("original_file_path")) in EVENT_PIPELINE_STAGES
     )
 
 

@@ -24,6 +24,8 @@ from segmentation import PROJECT_DIR, bench
         ("model", "models/marts/core/dim_person_identifiers.sql", "identity"),
         ("model", "models/intermediate/consent/int_consent_state.sql", "consent"),
         ("model", "models/marts/core/fct_events.sql", "consent"),
+        ("model", "models/intermediate/events/int_events_resolved.sql", "consent"),
+        ("model", "models/intermediate/privacy/int_deleted_persons.sql", "consent"),
         ("model", "models/marts/privacy/privacy_suppressions.sql", "consent"),
         ("model", "models/intermediate/scores/int_person_scores.py", "scores"),
         ("model", "models/intermediate/scoring/int_account_scores.sql", "scores"),
@@ -100,6 +102,11 @@ MANIFEST = {
             "original_file_path": "models/intermediate/identity/int_person_identifiers.sql",
             "config": {"materialized": "incremental"},
         },
+        "model.p.fct_segment_membership_changes": {
+            "resource_type": "model",
+            "original_file_path": "models/marts/segments/fct_segment_membership_changes.sql",
+            "config": {"materialized": "incremental"},
+        },
         "model.p.mystery": {
             "resource_type": "model",
             "original_file_path": "models/new_layer/mystery.sql",
@@ -141,6 +148,7 @@ def test_stage_breakdown_sums_spans_and_counts():
     assert b["statuses"] == {"success": 7, "fail": 1}
     assert b["elapsed_seconds"] == 30.5
     assert b["slowest"][0]["unique_id"] == "model.p.int_person_identifiers"
+    # the append-only membership log does not make the event pipeline incremental
     assert bench.incremental_models(MANIFEST) == ["model.p.int_person_identifiers"]
 
 
