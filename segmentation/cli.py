@@ -96,6 +96,30 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
     pg.add_argument("action", choices=["start", "stop", "status"])
 
+    validate = sub.add_parser(
+        "validate",
+        help="run the great-expectations gates of a stage (exit 1 when an expectation fails)",
+    )
+    validate.add_argument(
+        "--stage",
+        required=True,
+        choices=["landing", "marts"],
+        help="landing: raw schema after `load`; marts: marts schema after `dbt build`",
+    )
+    _add_target(validate)
+    validate.add_argument(
+        "--thresholds",
+        default=None,
+        help="YAML merged over segmentation/expectations/thresholds.yml",
+    )
+    validate.add_argument("--docs-dir", default=None, help="Data Docs folder (default: gx_docs/)")
+    validate.add_argument("--no-docs", action="store_true", help="do not build Data Docs")
+    validate.add_argument(
+        "--accept-segment-sizes",
+        action="store_true",
+        help="store the current segment sizes as the baseline even if the validation fails",
+    )
+
     return parser
 
 
@@ -146,6 +170,23 @@ def main(argv: list[str] | None = None) -> int:
         from segmentation.pgserver import main as pg_main
 
         return pg_main(args.action)
+    if args.command == "validate":
+        from segmentation.validate import ValidationError, print_report, run_validation
+
+        try:
+            report = run_validation(
+                args.stage,
+                target=args.target,
+                docs_dir=args.docs_dir,
+                thresholds_path=args.thresholds,
+                accept_segment_sizes=args.accept_segment_sizes,
+                build_docs=not args.no_docs,
+            )
+        except ValidationError as exc:
+            print(f"validate failed: {exc}", file=sys.stderr)
+            return 2
+        print_report(report)
+        return 0 if report.success else 1
     raise AssertionError(args.command)
 
 
