@@ -120,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="store the current segment sizes as the baseline even if the validation fails",
     )
 
+    acc = sub.add_parser(
+        "identity-accuracy",
+        help="pairwise precision/recall of identity resolution against the generator's truth",
+    )
+    acc.add_argument("--landing", required=True, help="landing directory holding _truth/")
+    _add_target(acc)
+
+    bench = sub.add_parser(
+        "bench-identity", help="time identity resolution (SciPy, Python model, SQL on DuckDB)"
+    )
+    bench.add_argument(
+        "--identifiers", type=int, default=5_000_000, help="approximate number of identifiers"
+    )
+    bench.add_argument("--seed", type=int, default=1, help="random seed of the synthetic graph")
+    bench.add_argument("--no-sql", action="store_true", help="skip the SQL implementation")
+
     return parser
 
 
@@ -187,6 +203,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print_report(report)
         return 0 if report.success else 1
+
+    if args.command == "identity-accuracy":
+        from segmentation.accuracy import identity_accuracy
+
+        print(identity_accuracy(args.landing, target=args.target))
+        return 0
+    if args.command == "bench-identity":
+        from segmentation.bench_identity import run
+
+        run(n_identifiers=args.identifiers, seed=args.seed, sql=not args.no_sql)
+        return 0
     raise AssertionError(args.command)
 
 
