@@ -15,6 +15,24 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _sizes(value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(v.replace("_", "")) for v in value.split(",") if v.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {value!r}") from exc
+    if not sizes or min(sizes) < 5_000:
+        raise argparse.ArgumentTypeError("sizes must be integers >= 5000")
+    return sizes
+
+
+def _names(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = sorted(set(names) - {"duckdb", "postgres"})
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"targets are duckdb and/or postgres, not {unknown}")
+    return names
+
+
 def _rate(value: str) -> tuple[str, float]:
     name, sep, rate = value.partition("=")
     try:
@@ -61,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print a readable summary of the warehouse")
     _add_target(summary)
+
+    bench = sub.add_parser(
+        "bench", help="time load and dbt build at scale next to floors (not part of the tests)"
+    )
+    bench.add_argument(
+        "--sizes", type=_sizes, default="1000000,10000000", help="event counts, comma-separated"
+    )
+    bench.add_argument(
+        "--targets", type=_names, default="duckdb,postgres", help="targets, comma-separated"
+    )
+    bench.add_argument("--reuse", action="store_true", help="reuse cached samples in data/bench/")
+    bench.add_argument("--out", default="bench_results", help="directory for the JSON results")
+    bench.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: nproc)")
 
     pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
     pg.add_argument("action", choices=["start", "stop", "status"])
@@ -139,6 +170,17 @@ def main(argv: list[str] | None = None) -> int:
         from segmentation.summary import print_summary
 
         print_summary(target=args.target)
+        return 0
+    if args.command == "bench":
+        from segmentation.bench import bench
+
+        bench(
+            sizes=args.sizes,
+            targets=args.targets,
+            reuse=args.reuse,
+            out=args.out,
+            threads=args.threads,
+        )
         return 0
     if args.command == "pg":
         from segmentation.pgserver import main as pg_main

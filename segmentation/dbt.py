@@ -21,12 +21,12 @@ def dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("SEGMENTATION_HOME", str(PROJECT_DIR))
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
     env.setdefault("DO_NOT_TRACK", "1")
+    env.update(extra or {})
     if not (Path(env["DBT_PROFILES_DIR"]) / "profiles.yml").exists():
         raise DbtError(
             f"no profiles.yml in {env['DBT_PROFILES_DIR']}: "
             "copy profiles.example.yml (make does it for you)"
         )
-    env.update(extra or {})
     return env
 
 
@@ -54,3 +54,12 @@ def run_dbt(
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
         raise DbtError(f"`dbt {' '.join(args)}` failed ({proc.returncode}):\n{tail}")
     return proc
+
+
+def read_artifact(target_path: str | Path, name: str = "run_results.json") -> dict:
+    """A JSON artifact (run_results.json, manifest.json) of the last dbt command
+    run with this --target-path (default target path: the project's target/)."""
+    path = Path(target_path)
+    if not path.is_absolute():
+        path = PROJECT_DIR / path
+    return json.loads((path / name).read_text())
