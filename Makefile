@@ -59,5 +59,14 @@ pytest: venv
 
 test: lint pytest
 
+# Large-scale benchmark, not part of `make test`: 1M and 10M events on DuckDB,
+# 1M on PostgreSQL (throwaway server, stopped however the bench ends). Samples
+# are cached in data/bench/, results written to bench_results/<timestamp>.json.
+BENCH_ARGS ?= --reuse
+bench: venv
+	trap '$(BIN)/segmentation pg stop' EXIT; \
+	$(BIN)/segmentation pg start || echo "bench: no PostgreSQL server, its rows are skipped"; \
+	$(BIN)/segmentation bench $(BENCH_ARGS)
+
 clean:
 	rm -rf target logs data warehouse.duckdb gx_docs
