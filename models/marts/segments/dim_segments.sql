@@ -1,0 +1,58 @@
+-- One row per declared segment: its definition, current size, holdout size
+-- and review state (stale when last reviewed more than
+-- segment_review_max_age_days before as_of).
+with
+
+definitions as (
+
+    select * from {{ ref('segment_definitions') }}
+
+),
+
+members as (
+
+    select * from {{ ref('fct_segment_membership') }}
+
+),
+
+sizes as (
+
+    select
+        segment_id,
+        cast(count(*) as bigint) as member_count,
+        cast(sum(case when is_holdout then 1 else 0 end) as bigint) as holdout_count
+    from members
+    group by segment_id
+
+),
+
+final as (
+
+    select
+        definitions.segment_id,
+        definitions.name as segment_name,
+        definitions.description,
+        definitions.owner,
+        definitions.motion,
+        definitions.channel,
+        definitions.member_type,
+        definitions.required_consent_purpose,
+        cast(definitions.holdout_percent as double precision) as holdout_percent,
+        cast(definitions.last_reviewed_on as date) as last_reviewed_on,
+        case
+            when
+                cast(definitions.last_reviewed_on as timestamp)
+                < {{ as_of_timestamp() }} - interval '{{ var("segment_review_max_age_days") }} days'
+                then 'stale'
+            else 'current'
+        end as review_state,
+        coalesce(sizes.member_count, 0) as member_count,
+        coalesce(sizes.holdout_count, 0) as holdout_count,
+        coalesce(sizes.member_count, 0) - coalesce(sizes.holdout_count, 0) as activated_count,
+        {{ as_of_timestamp() }} as updated_at
+    from definitions
+    left join sizes on definitions.segment_id = sizes.segment_id
+
+)
+
+select * from final
