@@ -47,10 +47,16 @@ lint: venv
 	$(BIN)/ruff format --check segmentation
 	$(BIN)/sqlfluff lint models tests analyses
 
+# pytest against DuckDB and a throwaway PostgreSQL server (stopped however the
+# tests end). With SEGMENTATION_PG_EXTERNAL=1 and PG* variables, your own server
+# is used instead and left running.
 pytest: venv
-	$(BIN)/python -m pytest
+	trap '$(BIN)/segmentation pg stop' EXIT; \
+	$(BIN)/segmentation pg start; \
+	source .pg/env; \
+	SEGMENTATION_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: venv lint pytest
+test: lint pytest
 
 clean:
 	rm -rf target logs data warehouse.duckdb gx_docs

@@ -94,3 +94,13 @@
         return null;
     end $$
 {%- endmacro %}
+
+{#- The n-th (1-based) '|'-style part of a string, where `position` may be a
+    column (dbt.split_part needs a literal on PostgreSQL). -#}
+{% macro split_part_at(expression, delimiter, position) -%}
+    {{ return(adapter.dispatch('split_part_at', 'behavioral_segmentation')(expression, delimiter, position)) }}
+{%- endmacro %}
+
+{% macro default__split_part_at(expression, delimiter, position) -%}
+    split_part({{ expression }}, {{ delimiter }}, {{ position }})
+{%- endmacro %}

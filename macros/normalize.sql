@@ -117,7 +117,7 @@ classified as (
 
 {#- The domain part of a normalized email. -#}
 {% macro email_domain(expression) -%}
-    {{ dbt.split_part(expression, "'@'", 2) }}
+    {{ split_part_at(expression, "'@'", 2) }}
 {%- endmacro %}
 
 {#- A web domain normalized for matching: lower-case, no scheme, no www., no path. -#}

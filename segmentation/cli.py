@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print a readable summary of the warehouse")
     _add_target(summary)
 
+    pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
+    pg.add_argument("action", choices=["start", "stop", "status"])
+
     return parser
 
 
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print_summary(target=args.target)
         return 0
+    if args.command == "pg":
+        from segmentation.pgserver import main as pg_main
+
+        return pg_main(args.action)
     raise AssertionError(args.command)
 
 

@@ -82,7 +82,9 @@ def connect(target: str | None = None, read_only: bool = False):
         import duckdb
 
         cfg.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(cfg.duckdb_path), read_only=read_only)
+        # The profile's DuckDB settings (memory_limit, threads) apply to the CLI too.
+        config = {k: str(v) for k, v in (cfg.settings.get("settings") or {}).items()}
+        return duckdb.connect(str(cfg.duckdb_path), read_only=read_only, config=config)
     if cfg.type == "postgres":
         import psycopg2
 

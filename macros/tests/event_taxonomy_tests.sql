@@ -43,7 +43,7 @@ required as (
 
     select
         taxonomy.event_name,
-        {{ dbt.split_part('taxonomy.required_properties', "'|'", 'positions.property_position') }} as property_key
+        {{ split_part_at('taxonomy.required_properties', "'|'", 'positions.property_position') }} as property_key
     from {{ taxonomy }} as taxonomy
     cross join positions
     where taxonomy.required_properties is not null

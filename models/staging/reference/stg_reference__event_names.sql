@@ -20,7 +20,7 @@ aliases as (
 
     select
         taxonomy.event_name,
-        trim({{ dbt.split_part('taxonomy.aliases', "'|'", 'alias_positions.alias_position') }}) as name_as_sent
+        trim({{ split_part_at('taxonomy.aliases', "'|'", 'alias_positions.alias_position') }}) as name_as_sent
     from taxonomy
     cross join alias_positions
     where taxonomy.aliases is not null
