@@ -62,7 +62,7 @@ final as (
     select
         persons.person_id,
         {%- for purpose in var('consent_purposes') %}
-        coalesce(max(case when latest.purpose = '{{ purpose }}' then latest.status = 'granted' end), true)
+        coalesce(bool_or(case when latest.purpose = '{{ purpose }}' then latest.status = 'granted' end), true)
             as has_{{ purpose }}_consent,
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as region,
