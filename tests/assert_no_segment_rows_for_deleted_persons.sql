@@ -23,10 +23,16 @@ changes as (
 
 final as (
 
-    select 'fct_segment_membership' as relation, member_id from membership
+    select
+        'fct_segment_membership' as relation,
+        member_id
+    from membership
     where member_id in (select person_id from deleted)
     union all
-    select 'fct_segment_membership_changes' as relation, member_id from changes
+    select
+        'fct_segment_membership_changes' as relation,
+        member_id
+    from changes
     where member_id in (select person_id from deleted)
 
 )

@@ -1,102 +1,43 @@
-"""Hand-written raw tables for tests that need exact control over the data
-(scoring oracles on tiny inputs, the multi-build reverse-ETL sync scenario).
+"""Hand-written raw data for tests that need exact control over it (the
+multi-build reverse-ETL sync scenario), written as a landing directory so the
+real loader puts it into any target.
 
-Columns follow the landing contract (DESIGN.md section 2); every raw column is
-text, as the loader creates it."""
+Columns follow the loader's landing contract (DESIGN.md section 2)."""
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
-RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "events": (
-        "message_id",
-        "event",
-        "anonymous_id",
-        "user_id",
-        "email",
-        "source",
-        "occurred_at",
-        "received_at",
-        "context_ip",
-        "context_user_agent",
-        "context_page_url",
-        "context_referrer",
-        "context_country",
-        "properties",
-    ),
-    "identifies": (
-        "message_id",
-        "anonymous_id",
-        "user_id",
-        "email",
-        "traits",
-        "occurred_at",
-        "received_at",
-        "source",
-    ),
-    "crm_contacts": (
-        "contact_id",
-        "account_id",
-        "email",
-        "job_title",
-        "lifecycle_status",
-        "plan",
-        "created_at",
-        "updated_at",
-    ),
-    "crm_accounts": (
-        "account_id",
-        "name",
-        "domain",
-        "industry",
-        "employee_count",
-        "annual_revenue_usd",
-        "country",
-        "updated_at",
-    ),
-    "intent_signals": ("signal_id", "domain", "topic", "intensity", "observed_on", "provider"),
-    "consent_events": (
-        "message_id",
-        "anonymous_id",
-        "user_id",
-        "email",
-        "purpose",
-        "status",
-        "occurred_at",
-        "received_at",
-        "country",
-        "source",
-    ),
-    "deletion_requests": ("request_id", "anonymous_id", "user_id", "email", "requested_at"),
-}
+from segmentation.load import CONTRACT
+
+RAW_COLUMNS = CONTRACT
 
 
-def create_raw(conn) -> None:
-    """(Re)create the empty raw tables (all text) on a DuckDB connection."""
-    conn.execute("create schema if not exists raw")
+def write_landing(landing_dir: str | Path, tables: dict[str, list[dict[str, Any]]]) -> Path:
+    """Write a landing directory (one CSV per contract table; tables not given
+    are written empty) that `segmentation load` accepts on every target. An
+    empty CSV field is NULL."""
+    out = Path(landing_dir)
     for table, columns in RAW_COLUMNS.items():
-        cols = ", ".join(f"{c} varchar" for c in columns)
-        conn.execute(f"create or replace table raw.{table} ({cols})")
-
-
-def insert(conn, table: str, rows: list[dict[str, Any]]) -> None:
-    """Append rows (dicts keyed by raw column; missing columns are NULL)."""
-    columns = RAW_COLUMNS[table]
-    for row in rows:
-        unknown = set(row) - set(columns)
-        if unknown:
-            raise KeyError(f"{table}: not raw columns: {sorted(unknown)}")
-    values = [
-        tuple(
-            None if row.get(c) is None else _text(row[c])
-            for c in columns
-        )
-        for row in rows
-    ]
-    placeholders = ", ".join("?" for _ in columns)
-    conn.executemany(f"insert into raw.{table} values ({placeholders})", values)
+        rows = tables.get(table, [])
+        for row in rows:
+            unknown = set(row) - set(columns)
+            if unknown:
+                raise KeyError(f"{table}: not raw columns: {sorted(unknown)}")
+        folder = out / table
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        with open(folder / "part-0.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow(["" if row.get(c) is None else _text(row[c]) for c in columns])
+    return out
 
 
 def _text(value: Any) -> str:

@@ -26,7 +26,11 @@ aggregated as (
     select
         accounts.account_id,
         sum(
-            {{ decayed_weight('signals.intensity', var('intent_signal_half_life_days'), 'cast(signals.observed_on as timestamp)') }}
+            {{ decayed_weight(
+                'signals.intensity',
+                var('intent_signal_half_life_days'),
+                'cast(signals.observed_on as timestamp)',
+            ) }}
         ) as third_party_intent_raw,
         cast(count(*) as bigint) as intent_signals,
         max(signals.observed_on) as last_intent_signal_on,

@@ -14,8 +14,10 @@ aggregated as (
     select
         account_id,
         {{ score_aggregates() }},
-        cast(count(distinct case when {{ within_days('occurred_at', var('engaged_person_days')) }} then person_id end)
-            as bigint) as engaged_persons
+        cast(
+            count(distinct case when {{ within_days('occurred_at', var('engaged_person_days')) }} then person_id end)
+            as bigint
+        ) as engaged_persons
     from events
     group by account_id
 

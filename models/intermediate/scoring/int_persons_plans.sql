@@ -31,12 +31,16 @@ persons as (
 
 contact_matches as (
 
-    select identifiers.person_id, contacts.*
+    select
+        identifiers.person_id,
+        contacts.*
     from identifiers
     inner join contacts
         on identifiers.identifier_type = 'contact_id' and identifiers.identifier_value = contacts.contact_id
     union all
-    select identifiers.person_id, contacts.*
+    select
+        identifiers.person_id,
+        contacts.*
     from identifiers
     inner join contacts
         on identifiers.identifier_type = 'email' and identifiers.identifier_value = contacts.email

@@ -30,9 +30,10 @@ with_consent as (
         definitions.holdout_percent,
         case
             when qualified.member_type = 'account' then true
-            {%- for purpose in var('consent_purposes') %}
-            when definitions.required_consent_purpose = '{{ purpose }}' then coalesce(consent.has_{{ purpose }}_consent, false)
-            {%- endfor %}
+            {% for purpose in var('consent_purposes') %}
+                when definitions.required_consent_purpose = '{{ purpose }}'
+                    then coalesce(consent.has_{{ purpose }}_consent, false)
+            {% endfor %}
             else false
         end as has_required_consent
     from qualified

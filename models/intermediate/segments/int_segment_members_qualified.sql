@@ -38,7 +38,7 @@ rule__{{ segment_id }} as (
 {% endfor %}
 qualified as (
 
-    {%- for segment_id in segment_ids %}
+    {% for segment_id in segment_ids %}
     select
         '{{ segment_id }}' as segment_id,
         cast(member_id as {{ dbt.type_string() }}) as member_id,
@@ -46,14 +46,14 @@ qualified as (
         cast(reason as {{ dbt.type_string() }}) as reason
     from rule__{{ segment_id }}
     {{ 'union all' if not loop.last }}
-    {%- else %}
+    {% else %}
     select
         cast(null as {{ dbt.type_string() }}) as segment_id,
         cast(null as {{ dbt.type_string() }}) as member_id,
         cast(null as double precision) as member_score,
         cast(null as {{ dbt.type_string() }}) as reason
     where false
-    {%- endfor %}
+    {% endfor %}
 
 ),
 

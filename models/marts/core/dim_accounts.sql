@@ -68,9 +68,9 @@ indexed as (
         coalesce(scores.engagement_score, 0) as engagement_score,
         coalesce(scores.intent_score, 0) as intent_score,
         coalesce(scores.product_score, 0) as product_score,
-        {%- for days in var('score_window_days') %}
-        coalesce(scores.events_{{ days }}d, 0) as events_{{ days }}d,
-        {%- endfor %}
+        {% for days in var('score_window_days') %}
+            coalesce(scores.events_{{ days }}d, 0) as events_{{ days }}d,
+        {% endfor %}
         scores.last_event_at,
         scores.days_since_last_event,
         {{ saturate_100('scores.intent_score', var('first_party_intent_scale')) }} as first_party_intent_score,

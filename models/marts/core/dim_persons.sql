@@ -42,12 +42,12 @@ identifier_counts as (
 
     select
         person_id,
+        {% for identifier_type in ['anonymous_id', 'user_id', 'email', 'contact_id'] %}
+            cast(sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end) as bigint)
+                as {{ identifier_type }}_count,
+        {% endfor %}
         min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at,
-        {%- for identifier_type in ['anonymous_id', 'user_id', 'email', 'contact_id'] %}
-        cast(sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end) as bigint)
-            as {{ identifier_type }}_count{{ ',' if not loop.last }}
-        {%- endfor %}
+        max(last_seen_at) as last_seen_at
     from identifiers
     group by person_id
 
@@ -70,20 +70,20 @@ profiled as (
         coalesce(scores.engagement_score, 0) as engagement_score,
         coalesce(scores.intent_score, 0) as intent_score,
         coalesce(scores.product_score, 0) as product_score,
-        {%- for days in var('score_window_days') %}
-        coalesce(scores.events_{{ days }}d, 0) as events_{{ days }}d,
-        coalesce(scores.product_events_{{ days }}d, 0) as product_events_{{ days }}d,
-        {%- endfor %}
+        {% for days in var('score_window_days') %}
+            coalesce(scores.events_{{ days }}d, 0) as events_{{ days }}d,
+            coalesce(scores.product_events_{{ days }}d, 0) as product_events_{{ days }}d,
+        {% endfor %}
         scores.last_event_at,
         scores.days_since_last_event,
         scores.last_product_event_at,
         scores.days_since_last_product_event,
-        {%- for identifier_type in ['anonymous_id', 'user_id', 'email', 'contact_id'] %}
-        coalesce(identifier_counts.{{ identifier_type }}_count, 0) as {{ identifier_type }}_count,
-        {%- endfor %}
-        {%- for purpose in var('consent_purposes') %}
-        coalesce(consent.has_{{ purpose }}_consent, false) as has_{{ purpose }}_consent,
-        {%- endfor %}
+        {% for identifier_type in ['anonymous_id', 'user_id', 'email', 'contact_id'] %}
+            coalesce(identifier_counts.{{ identifier_type }}_count, 0) as {{ identifier_type }}_count,
+        {% endfor %}
+        {% for purpose in var('consent_purposes') %}
+            coalesce(consent.has_{{ purpose }}_consent, false) as has_{{ purpose }}_consent,
+        {% endfor %}
         consent.region as consent_region,
         coalesce(consent.is_opt_in_region, false) as is_opt_in_region
     from persons

@@ -37,35 +37,31 @@ deleted as (
 
 ),
 
-{% if is_incremental() %}
 history as (
 
-    select
-        membership_id,
-        segment_id,
-        member_type,
-        member_id,
-        change_type,
-        change_sequence,
-        is_holdout
-    from {{ this }}
+    {% if is_incremental() %}
+        select
+            membership_id,
+            segment_id,
+            member_type,
+            member_id,
+            change_type,
+            change_sequence,
+            is_holdout
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as membership_id,
+            cast(null as {{ dbt.type_string() }}) as segment_id,
+            cast(null as {{ dbt.type_string() }}) as member_type,
+            cast(null as {{ dbt.type_string() }}) as member_id,
+            cast(null as {{ dbt.type_string() }}) as change_type,
+            cast(null as bigint) as change_sequence,
+            cast(null as boolean) as is_holdout
+        where false
+    {% endif %}
 
 ),
-{% else %}
-history as (
-
-    select
-        cast(null as {{ dbt.type_string() }}) as membership_id,
-        cast(null as {{ dbt.type_string() }}) as segment_id,
-        cast(null as {{ dbt.type_string() }}) as member_type,
-        cast(null as {{ dbt.type_string() }}) as member_id,
-        cast(null as {{ dbt.type_string() }}) as change_type,
-        cast(null as bigint) as change_sequence,
-        cast(null as boolean) as is_holdout
-    where false
-
-),
-{% endif %}
 
 latest_changes as (
 
