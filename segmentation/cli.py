@@ -15,6 +15,16 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _rate(value: str) -> tuple[str, float]:
+    name, sep, rate = value.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return name.strip(), float(rate)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected NAME=RATE, got {value!r}") from exc
+
+
 def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target",
@@ -36,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--end-date", type=_date, default=None, help="last day of data (default: today)"
     )
     gen.add_argument("--quiet", action="store_true", help="no progress output")
+    gen.add_argument(
+        "--defect-rate",
+        action="append",
+        default=[],
+        type=_rate,
+        metavar="NAME=RATE",
+        help="override one defect rate (repeatable), e.g. --defect-rate bot_user_agent=0.02",
+    )
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")
     load.add_argument("--landing", required=True, help="landing directory")
@@ -55,13 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate":
         from segmentation.generate import generate
 
-        generate(
-            out=args.out,
-            n_events=args.events,
-            seed=args.seed,
-            end_date=args.end_date,
-            progress=not args.quiet,
-        )
+        try:
+            generate(
+                out=args.out,
+                n_events=args.events,
+                seed=args.seed,
+                end_date=args.end_date,
+                progress=not args.quiet,
+                rates=dict(args.defect_rate),
+            )
+        except ValueError as exc:
+            print(f"generate failed: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "load":
         from segmentation.load import LoadError, load
