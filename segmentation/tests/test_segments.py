@@ -122,3 +122,22 @@ def test_holdout_share_is_close_to_target(warehouse):
 def test_warehouses_agree_on_membership(duckdb_warehouse, postgres_warehouse):
     sql = "select membership_id, is_holdout from marts.fct_segment_membership order by 1"
     assert duckdb_warehouse.query(sql) == postgres_warehouse.query(sql)
+
+
+def test_summary_reports_segments_and_top_accounts(duckdb_warehouse, capsys):
+    from segmentation.summary import print_summary
+    from segmentation.tests.conftest import _environ
+
+    with _environ(duckdb_warehouse.env):
+        print_summary("duckdb")
+    out = capsys.readouterr().out
+    assert "== Segments" in out and "== Top accounts by blended score" in out
+    segments = duckdb_warehouse.query(
+        "select segment_id, owner, member_count from marts.dim_segments"
+    )
+    for segment_id, owner, size in segments:
+        line = next(x for x in out.splitlines() if x.startswith(segment_id + " "))
+        assert owner in line and f"{int(size):,}" in line
+    # First build of the session: every current member entered in it.
+    entered = duckdb_warehouse.query("select sum(entries_last_build) from marts.dim_segments")[0][0]
+    assert entered == sum(int(s) for _, _, s in segments)

@@ -1,6 +1,6 @@
--- One row per declared segment: its definition, current size, holdout size
--- and review state (stale when last reviewed more than
--- segment_review_max_age_days before as_of).
+-- One row per declared segment: its definition, current size, holdout size,
+-- entries and exits of the build, and review state (stale when last reviewed
+-- more than segment_review_max_age_days before as_of).
 with
 
 definitions as (
@@ -12,6 +12,25 @@ definitions as (
 members as (
 
     select * from {{ ref('fct_segment_membership') }}
+
+),
+
+changes as (
+
+    select * from {{ ref('fct_segment_membership_changes') }}
+
+),
+
+this_build_changes as (
+
+    -- The changes log stamps this run's start as recorded_at.
+    select
+        segment_id,
+        cast(sum(case when change_type = 'entered' then 1 else 0 end) as bigint) as entries,
+        cast(sum(case when change_type = 'exited' then 1 else 0 end) as bigint) as exits
+    from changes
+    where recorded_at = {{ build_started_at() }}
+    group by segment_id
 
 ),
 
@@ -49,9 +68,13 @@ final as (
         coalesce(sizes.member_count, 0) as member_count,
         coalesce(sizes.holdout_count, 0) as holdout_count,
         coalesce(sizes.member_count, 0) - coalesce(sizes.holdout_count, 0) as activated_count,
-        {{ as_of_timestamp() }} as updated_at
+        coalesce(this_build_changes.entries, 0) as entries_last_build,
+        coalesce(this_build_changes.exits, 0) as exits_last_build,
+        {{ as_of_timestamp() }} as updated_at,
+        {{ build_started_at() }} as built_at
     from definitions
     left join sizes on definitions.segment_id = sizes.segment_id
+    left join this_build_changes on definitions.segment_id = this_build_changes.segment_id
 
 )
 

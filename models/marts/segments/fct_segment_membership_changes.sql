@@ -146,7 +146,7 @@ final as (
         is_holdout,
         cast(change_sequence as bigint) as change_sequence,
         {{ as_of_timestamp() }} as changed_at,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as recorded_at
+        {{ build_started_at() }} as recorded_at
     from changes
 
 )
