@@ -141,3 +141,47 @@ def test_summary_reports_segments_and_top_accounts(duckdb_warehouse, capsys):
     # First build of the session: every current member entered in it.
     entered = duckdb_warehouse.query("select sum(entries_last_build) from marts.dim_segments")[0][0]
     assert entered == sum(int(s) for _, _, s in segments)
+
+
+def test_metricflow_answers_segment_metrics(duckdb_warehouse, tmp_path):
+    """`mf query` (the semantic layer) agrees with dim_segments."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from segmentation import PROJECT_DIR
+    from segmentation.dbt import dbt_env, run_dbt
+
+    mf = Path(sys.executable).with_name("mf")
+    if not mf.exists():
+        pytest.skip("dbt-metricflow is not installed")
+    # mf reads target/semantic_manifest.json of the project directory.
+    run_dbt(["parse", "--quiet"], target="duckdb", env=duckdb_warehouse.env)
+    out = tmp_path / "segment_size.csv"
+    proc = subprocess.run(
+        [
+            str(mf),
+            "query",
+            "--metrics",
+            "segment_size,holdout_share",
+            "--group-by",
+            "segment__segment_id",
+            "--csv",
+            str(out),
+            "--quiet",
+        ],
+        cwd=PROJECT_DIR,
+        env=dbt_env(duckdb_warehouse.env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = pd.read_csv(out).set_index("segment__segment_id")
+    expected = duckdb_warehouse.query(
+        "select segment_id, member_count, holdout_count from marts.dim_segments"
+    )
+    assert set(got.index) == {r[0] for r in expected}
+    for segment_id, members, holdout in expected:
+        assert got.loc[segment_id, "segment_size"] == members
+        assert got.loc[segment_id, "holdout_share"] == pytest.approx(holdout / members)
