@@ -61,10 +61,10 @@ final as (
 
     select
         persons.person_id,
-        {%- for purpose in var('consent_purposes') %}
-        coalesce(bool_or(case when latest.purpose = '{{ purpose }}' then latest.status = 'granted' end), true)
-            as has_{{ purpose }}_consent,
-        {%- endfor %}
+        {% for purpose in var('consent_purposes') %}
+            coalesce(bool_or(case when latest.purpose = '{{ purpose }}' then latest.status = 'granted' end), true)
+                as has_{{ purpose }}_consent,
+        {% endfor %}
         cast(null as {{ dbt.type_string() }}) as region,
         false as is_opt_in_region
     from persons
