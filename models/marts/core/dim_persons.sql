@@ -91,7 +91,8 @@ profiled as (
     left join scores on persons.person_id = scores.person_id
     left join plans on persons.person_id = plans.person_id
     left join consent on persons.person_id = consent.person_id
-    where persons.person_id not in (select deleted.person_id from deleted)
+    left join deleted on persons.person_id = deleted.person_id
+    where deleted.person_id is null
 
 ),
 
