@@ -39,7 +39,8 @@ profiles.yml:
 demo: venv
 	$(BIN)/segmentation generate --out $(SAMPLE_DIR) --events $(EVENTS)
 	$(BIN)/segmentation load --landing $(SAMPLE_DIR) --target duckdb
-	$(BIN)/dbt build --target duckdb --quiet --warn-error-options '{"error": []}'
+	$(BIN)/segmentation validate --stage landing --target duckdb
+	$(BIN)/dbt build --target duckdb --quiet
 	$(BIN)/segmentation summary --target duckdb
 
 lint: venv

@@ -65,6 +65,46 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
     pg.add_argument("action", choices=["start", "stop", "status"])
 
+    validate = sub.add_parser(
+        "validate",
+        help="run the great-expectations gates of a stage (exit 1 when an expectation fails)",
+    )
+    validate.add_argument(
+        "--stage",
+        required=True,
+        choices=["landing", "marts"],
+        help="landing: raw schema after `load`; marts: marts schema after `dbt build`",
+    )
+    _add_target(validate)
+    validate.add_argument(
+        "--thresholds",
+        default=None,
+        help="YAML merged over segmentation/expectations/thresholds.yml",
+    )
+    validate.add_argument("--docs-dir", default=None, help="Data Docs folder (default: gx_docs/)")
+    validate.add_argument("--no-docs", action="store_true", help="do not build Data Docs")
+    validate.add_argument(
+        "--accept-segment-sizes",
+        action="store_true",
+        help="store the current segment sizes as the baseline even if the validation fails",
+    )
+
+    acc = sub.add_parser(
+        "identity-accuracy",
+        help="pairwise precision/recall of identity resolution against the generator's truth",
+    )
+    acc.add_argument("--landing", required=True, help="landing directory holding _truth/")
+    _add_target(acc)
+
+    bench = sub.add_parser(
+        "bench-identity", help="time identity resolution (SciPy, Python model, SQL on DuckDB)"
+    )
+    bench.add_argument(
+        "--identifiers", type=int, default=5_000_000, help="approximate number of identifiers"
+    )
+    bench.add_argument("--seed", type=int, default=1, help="random seed of the synthetic graph")
+    bench.add_argument("--no-sql", action="store_true", help="skip the SQL implementation")
+
     return parser
 
 
@@ -104,6 +144,34 @@ def main(argv: list[str] | None = None) -> int:
         from segmentation.pgserver import main as pg_main
 
         return pg_main(args.action)
+    if args.command == "validate":
+        from segmentation.validate import ValidationError, print_report, run_validation
+
+        try:
+            report = run_validation(
+                args.stage,
+                target=args.target,
+                docs_dir=args.docs_dir,
+                thresholds_path=args.thresholds,
+                accept_segment_sizes=args.accept_segment_sizes,
+                build_docs=not args.no_docs,
+            )
+        except ValidationError as exc:
+            print(f"validate failed: {exc}", file=sys.stderr)
+            return 2
+        print_report(report)
+        return 0 if report.success else 1
+
+    if args.command == "identity-accuracy":
+        from segmentation.accuracy import identity_accuracy
+
+        print(identity_accuracy(args.landing, target=args.target))
+        return 0
+    if args.command == "bench-identity":
+        from segmentation.bench_identity import run
+
+        run(n_identifiers=args.identifiers, seed=args.seed, sql=not args.no_sql)
+        return 0
     raise AssertionError(args.command)
 
 

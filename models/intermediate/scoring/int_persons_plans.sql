@@ -25,7 +25,7 @@ events as (
 
 persons as (
 
-    select * from {{ ref('int_persons_accounts') }}
+    select distinct person_id from {{ ref('int_person_identifiers') }}
 
 ),
 

@@ -2,7 +2,7 @@
 -- plan, usage tier, decayed scores, identifier counts and current consent.
 with
 
-persons as (
+persons_accounts as (
 
     select * from {{ ref('int_persons_accounts') }}
 
@@ -56,9 +56,9 @@ identifier_counts as (
 profiled as (
 
     select
-        persons.person_id,
-        persons.account_id,
-        persons.account_match_method,
+        identifier_counts.person_id,
+        persons_accounts.account_id,
+        persons_accounts.match_method as account_match_method,
         identifier_counts.first_seen_at,
         identifier_counts.last_seen_at,
         plans.plan,
@@ -86,12 +86,12 @@ profiled as (
         {% endfor %}
         consent.region as consent_region,
         coalesce(consent.is_opt_in_region, false) as is_opt_in_region
-    from persons
-    left join identifier_counts on persons.person_id = identifier_counts.person_id
-    left join scores on persons.person_id = scores.person_id
-    left join plans on persons.person_id = plans.person_id
-    left join consent on persons.person_id = consent.person_id
-    left join deleted on persons.person_id = deleted.person_id
+    from identifier_counts
+    left join persons_accounts on identifier_counts.person_id = persons_accounts.person_id
+    left join scores on identifier_counts.person_id = scores.person_id
+    left join plans on identifier_counts.person_id = plans.person_id
+    left join consent on identifier_counts.person_id = consent.person_id
+    left join deleted on identifier_counts.person_id = deleted.person_id
     where deleted.person_id is null
 
 ),

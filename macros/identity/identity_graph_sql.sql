@@ -1,0 +1,338 @@
+{# The SQL implementation of identity resolution: the same contract as
+    segmentation/identity.py (`resolve_identities`, whose docstring states the
+    rules), with iterative set operations unrolled into a fixed number of rounds
+    (var identity_max_rounds); the data test assert_identity_graph_converged
+    fails when that was not enough. `edges` is a relation with the columns of
+    int_identity_edges. -#}
+{% macro identity_graph_sql(edges) -%}
+{%- set max_rounds = var('identity_max_rounds') | int -%}
+with
+
+{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize. #}
+endpoints as (
+
+    select
+        left_type as identifier_type,
+        left_value as identifier_value,
+        first_seen_at
+    from {{ edges }}
+
+    union all
+
+    select
+        right_type as identifier_type,
+        right_value as identifier_value,
+        first_seen_at
+    from {{ edges }}
+
+),
+
+grouped_nodes as (
+
+    select
+        identifier_type,
+        identifier_value,
+        min(first_seen_at) as first_seen_at,
+        case identifier_type
+            when 'user_id' then 0
+            when 'email' then 1
+            when 'anonymous_id' then 2
+            when 'contact_id' then 3
+        end as type_rank
+    from endpoints
+    group by identifier_type, identifier_value
+
+),
+
+{# node_id follows the identifier order, so every "first in identifier order"
+    is a min(node_id). #}
+nodes as {{ identity_materialized() }} (
+
+    select
+        *,
+        row_number() over (
+            order by type_rank, first_seen_at, {{ identity_bytewise('identifier_value') }}
+        ) as node_id
+    from grouped_nodes
+
+),
+
+proper_edges as (
+
+    select *
+    from {{ edges }}
+    where not (left_type = right_type and left_value = right_value)
+
+),
+
+pairs as (
+
+    select
+        left_nodes.node_id as left_id,
+        left_nodes.type_rank as left_rank,
+        right_nodes.node_id as right_id,
+        right_nodes.type_rank as right_rank,
+        proper_edges.last_seen_at
+    from proper_edges
+    inner join nodes as left_nodes
+        on
+            proper_edges.left_type = left_nodes.identifier_type
+            and proper_edges.left_value = left_nodes.identifier_value
+    inner join nodes as right_nodes
+        on
+            proper_edges.right_type = right_nodes.identifier_type
+            and proper_edges.right_value = right_nodes.identifier_value
+
+),
+
+arcs as {{ identity_materialized() }} (
+
+    select
+        left_id as src_id,
+        left_rank as src_rank,
+        right_id as dst_id,
+        right_rank as dst_rank,
+        last_seen_at
+    from pairs
+
+    union all
+
+    select
+        right_id as src_id,
+        right_rank as src_rank,
+        left_id as dst_id,
+        left_rank as dst_rank,
+        last_seen_at
+    from pairs
+
+),
+
+limited_neighbours as (
+
+    select distinct
+        src_id,
+        src_rank,
+        dst_id,
+        dst_rank
+    from arcs
+    where
+        (src_rank = 2 and dst_rank in (0, 1))
+        or (src_rank = 1 and dst_rank = 0)
+
+),
+
+shared_nodes as {{ identity_materialized() }} (
+
+    select distinct src_id as node_id
+    from limited_neighbours
+    group by src_id, src_rank, dst_rank
+    having count(*) > case
+        when src_rank = 2 and dst_rank = 0 then {{ var('identity_max_user_ids_per_anonymous_id') | int }}
+        when src_rank = 2 and dst_rank = 1 then {{ var('identity_max_emails_per_anonymous_id') | int }}
+        else {{ var('identity_max_user_ids_per_email') | int }}
+    end
+
+),
+
+links as {{ identity_materialized() }} (
+
+    select
+        arcs.src_id,
+        arcs.dst_id,
+        arcs.last_seen_at
+    from arcs
+    where
+        not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.src_id)
+        and not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.dst_id)
+
+),
+
+{# Breadth-first search from every user_id at once. Round r labels the
+    neighbours of round r-1's labels that are not labeled yet; in an undirected
+    graph those are the neighbours not labeled in rounds r-1 and r-2. #}
+labeled_0 as {{ identity_materialized() }} (
+
+    select
+        node_id,
+        node_id as label
+    from nodes
+    where type_rank = 0
+
+),
+{% for round in range(1, max_rounds + 1) %}
+candidates_{{ round }} as (
+
+    select
+        links.dst_id as node_id,
+        labeled_{{ round - 1 }}.label,
+        row_number() over (
+            partition by links.dst_id
+            order by links.last_seen_at desc, labeled_{{ round - 1 }}.label
+        ) as candidate_rank
+    from labeled_{{ round - 1 }}
+    inner join links
+        on labeled_{{ round - 1 }}.node_id = links.src_id
+    where
+        not exists (
+            select 1 from labeled_{{ round - 1 }} as previous
+            where previous.node_id = links.dst_id
+        )
+        {%- if round > 1 %}
+        and not exists (
+            select 1 from labeled_{{ round - 2 }} as previous
+            where previous.node_id = links.dst_id
+        )
+        {%- endif %}
+
+),
+
+labeled_{{ round }} as {{ identity_materialized() }} (
+
+    select
+        node_id,
+        label
+    from candidates_{{ round }}
+    where candidate_rank = 1
+
+),
+{% endfor %}
+labeled as {{ identity_materialized() }} (
+
+    {% for round in range(0, max_rounds + 1) -%}
+    select * from labeled_{{ round }}
+    {% if not loop.last %}union all
+    {% endif -%}
+    {% endfor %}
+
+),
+
+{# Connected components of what no user_id reaches: each round every
+    identifier takes the smallest representative among its own, its
+    neighbours' and its representative's (Splink-style); only identifiers with
+    a link take part, the others are persons of their own. #}
+component_links as {{ identity_materialized() }} (
+
+    select
+        links.src_id,
+        links.dst_id
+    from links
+    where
+        not exists (select 1 from labeled where labeled.node_id = links.src_id)
+        and not exists (select 1 from labeled where labeled.node_id = links.dst_id)
+
+),
+
+representatives_0 as {{ identity_materialized() }} (
+
+    select distinct
+        src_id as node_id,
+        src_id as representative
+    from component_links
+
+),
+{% for round in range(1, max_rounds + 1) %}
+neighbour_minimum_{{ round }} as (
+
+    select
+        component_links.src_id as node_id,
+        min(representatives_{{ round - 1 }}.representative) as representative
+    from component_links
+    inner join representatives_{{ round - 1 }}
+        on component_links.dst_id = representatives_{{ round - 1 }}.node_id
+    group by component_links.src_id
+
+),
+
+representatives_{{ round }} as {{ identity_materialized() }} (
+
+    select
+        current_round.node_id,
+        least(
+            current_round.representative,
+            neighbour_minimum_{{ round }}.representative,
+            coalesce(jump.representative, current_round.representative)
+        ) as representative
+    from representatives_{{ round - 1 }} as current_round
+    inner join neighbour_minimum_{{ round }}
+        on current_round.node_id = neighbour_minimum_{{ round }}.node_id
+    left join representatives_{{ round - 1 }} as jump
+        on current_round.representative = jump.node_id
+
+),
+{% endfor %}
+anchored as (
+
+    select
+        nodes.node_id,
+        nodes.identifier_type,
+        nodes.identifier_value,
+        coalesce(
+            labeled.label,
+            representatives_{{ max_rounds }}.representative,
+            nodes.node_id
+        ) as anchor_id,
+        shared_nodes.node_id is not null as is_shared_device
+    from nodes
+    left join labeled
+        on nodes.node_id = labeled.node_id
+    left join representatives_{{ max_rounds }}
+        on nodes.node_id = representatives_{{ max_rounds }}.node_id
+    left join shared_nodes
+        on nodes.node_id = shared_nodes.node_id
+
+),
+
+{# One digest per person, not per identifier. #}
+persons as (
+
+    select
+        node_id as anchor_id,
+        identifier_type as anchor_type,
+        identifier_value as anchor_value,
+        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id
+    from nodes
+    where node_id in (select anchor_id from anchored)
+
+),
+
+final as (
+
+    select
+        anchored.identifier_type,
+        anchored.identifier_value,
+        persons.person_id,
+        persons.anchor_type,
+        persons.anchor_value,
+        anchored.is_shared_device
+    from anchored
+    inner join persons
+        on anchored.anchor_id = persons.anchor_id
+
+)
+
+select * from final
+{%- endmacro %}
+
+{#- `as materialized` for CTEs read several times: without it the unrolled
+    rounds would be re-evaluated (exponentially) by planners that inline CTEs. -#}
+{% macro identity_materialized() -%}
+    {{ return(adapter.dispatch('identity_materialized', 'behavioral_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__identity_materialized() -%}
+    materialized
+{%- endmacro %}
+
+{#- A text expression compared byte by byte (UTF-8 code point order), as
+    Python/Arrow compare strings, whatever the database's default collation. -#}
+{% macro identity_bytewise(expression) -%}
+    {{ return(adapter.dispatch('identity_bytewise', 'behavioral_segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__identity_bytewise(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro postgres__identity_bytewise(expression) -%}
+    {{ expression }} collate "C"
+{%- endmacro %}

@@ -1,0 +1,134 @@
+-- Identifier pairs seen together, once per unordered pair (canonical order:
+-- left_type < right_type), plus one self pair per identifier that records when
+-- it was seen at all (so identifiers seen alone are resolved too).
+with
+
+events as (
+
+    select * from {{ ref('stg_tracking__events') }}
+
+),
+
+identifies as (
+
+    select * from {{ ref('stg_tracking__identifies') }}
+
+),
+
+consent_events as (
+
+    select * from {{ ref('stg_cmp__consent_events') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+observations as (
+
+    select anonymous_id, user_id, email, occurred_at from events
+    union all
+    select anonymous_id, user_id, email, occurred_at from identifies
+    union all
+    select anonymous_id, user_id, email, occurred_at from consent_events
+
+),
+
+{#- Collapse rows to distinct identifier combinations first: far fewer rows to
+    unpivot into pairs. -#}
+combinations as (
+
+    select
+        anonymous_id,
+        user_id,
+        email,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        count(*) as times_seen
+    from observations
+    where
+        occurred_at is not null
+        and (anonymous_id is not null or user_id is not null or email is not null)
+    group by anonymous_id, user_id, email
+
+),
+
+contact_observations as (
+
+    select
+        contact_id,
+        email,
+        coalesce(created_at, updated_at) as first_seen_at,
+        coalesce(updated_at, created_at) as last_seen_at
+    from contacts
+    where coalesce(created_at, updated_at) is not null
+
+),
+
+pair_observations as (
+
+    {%- for left, right in [
+        ('anonymous_id', 'anonymous_id'),
+        ('email', 'email'),
+        ('user_id', 'user_id'),
+        ('anonymous_id', 'email'),
+        ('anonymous_id', 'user_id'),
+        ('email', 'user_id'),
+    ] %}
+    select
+        '{{ left }}' as left_type,
+        {{ left }} as left_value,
+        '{{ right }}' as right_type,
+        {{ right }} as right_value,
+        first_seen_at,
+        last_seen_at,
+        times_seen
+    from combinations
+    where {{ left }} is not null and {{ right }} is not null
+
+    union all
+    {% endfor %}
+    select
+        'contact_id' as left_type,
+        contact_id as left_value,
+        'contact_id' as right_type,
+        contact_id as right_value,
+        first_seen_at,
+        last_seen_at,
+        1 as times_seen
+    from contact_observations
+
+    union all
+
+    select
+        'contact_id' as left_type,
+        contact_id as left_value,
+        'email' as right_type,
+        email as right_value,
+        first_seen_at,
+        last_seen_at,
+        1 as times_seen
+    from contact_observations
+    where email is not null
+
+),
+
+final as (
+
+    select
+        left_type,
+        left_value,
+        right_type,
+        right_value,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        cast(sum(times_seen) as bigint) as times_seen
+    from pair_observations
+    group by left_type, left_value, right_type, right_value
+
+)
+
+select * from final

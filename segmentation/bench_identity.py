@@ -1,0 +1,220 @@
+"""Benchmark of identity resolution on a large synthetic graph.
+
+(a) reference: key factorization + SciPy connected_components, no merge protection;
+(b) resolve_identities (the Python model);
+(c) the SQL implementation (macro identity_graph_sql) on DuckDB.
+Prints wall times, ratios to (a), BFS rounds and peak memory (RSS) of each step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EPOCH_US = 1_767_225_600_000_000  # 2026-01-01
+YEAR_US = 365 * 86_400 * 1_000_000
+
+
+def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), "")
+
+
+def synthesize(n_identifiers: int = 5_000_000, seed: int = 1) -> pa.Table:
+    """Edges shaped like int_identity_edges: persons with several devices, a
+    user id for some, an email for others, CRM contacts, people sharing a laptop,
+    kiosks linked to many users, plus a self pair for every identifier."""
+    rng = np.random.default_rng(seed)
+    n_persons = int(n_identifiers / 2.65)
+    devices = 1 + rng.geometric(0.45, n_persons) - 1  # >= 1 device, mean ~2.2
+    has_user = rng.random(n_persons) < 0.30
+    has_email = rng.random(n_persons) < 0.35
+    has_contact = has_email & (rng.random(n_persons) < 0.25)
+
+    device_owner = np.repeat(np.arange(n_persons), devices)
+    n_devices = len(device_owner)
+    first = EPOCH_US + rng.integers(0, YEAR_US, n_devices)
+    last = first + rng.integers(0, YEAR_US // 4, n_devices)
+
+    parts = []  # (left_type, left_ids, right_type, right_ids, first, last)
+    dev = np.arange(n_devices)
+    m = has_user[device_owner]
+    parts.append(("anonymous_id", "d", dev[m], "user_id", "u", device_owner[m], first[m], last[m]))
+    m = has_email[device_owner] & (rng.random(n_devices) < 0.8)
+    parts.append(("anonymous_id", "d", dev[m], "email", "e", device_owner[m], first[m], last[m]))
+    persons = np.arange(n_persons)
+    p_first = EPOCH_US + rng.integers(0, YEAR_US, n_persons)
+    m = has_user & has_email
+    parts.append(("email", "e", persons[m], "user_id", "u", persons[m], p_first[m], p_first[m]))
+    m = has_contact
+    parts.append(("contact_id", "c", persons[m], "email", "e", persons[m], p_first[m], p_first[m]))
+
+    # Two users on one laptop: 2% of user devices also seen with another user.
+    users = np.flatnonzero(has_user)
+    m = has_user[device_owner] & (rng.random(n_devices) < 0.02)
+    other = rng.choice(users, int(m.sum()))
+    parts.append(("anonymous_id", "d", dev[m], "user_id", "u", other, first[m], last[m] + 1))
+    # Kiosks: 0.05% of devices seen with 5-60 random users (hubs).
+    kiosks = rng.choice(n_devices, max(1, n_devices // 2000), replace=False)
+    fan = rng.integers(5, 61, len(kiosks))
+    k_dev = np.repeat(kiosks, fan)
+    k_user = rng.choice(users, len(k_dev))
+    k_first = EPOCH_US + rng.integers(0, YEAR_US, len(k_dev))
+    parts.append(("anonymous_id", "d", k_dev, "user_id", "u", k_user, k_first, k_first))
+
+    # Self pairs: every identifier once.
+    parts.append(("anonymous_id", "d", dev, "anonymous_id", "d", dev, first, last))
+    for kind, prefix, mask in (
+        ("user_id", "u", has_user),
+        ("email", "e", has_email),
+        ("contact_id", "c", has_contact),
+    ):
+        ids = persons[mask]
+        parts.append((kind, prefix, ids, kind, prefix, ids, p_first[mask], p_first[mask]))
+
+    tables = []
+    for lt, lp, lv, rt, rp, rv, f, la in parts:
+        n = len(lv)
+        tables.append(
+            pa.table(
+                {
+                    "left_type": pa.array([lt] * 1, pa.string()).take(np.zeros(n, np.int64)),
+                    "left_value": _ids(lp, lv) if lp != "e" else _email(lv),
+                    "right_type": pa.array([rt], pa.string()).take(np.zeros(n, np.int64)),
+                    "right_value": _ids(rp, rv) if rp != "e" else _email(rv),
+                    "first_seen_at": pa.array(f, pa.int64()).cast(pa.timestamp("us")),
+                    "last_seen_at": pa.array(la, pa.int64()).cast(pa.timestamp("us")),
+                    "times_seen": pa.array(np.ones(n, np.int64)),
+                }
+            )
+        )
+    edges = pa.concat_tables(tables).combine_chunks()
+    # Same pair twice (e.g. a laptop user who is also its owner): keep one.
+    return _dedupe(edges)
+
+
+def _email(numbers: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise("p", pc.cast(pa.array(numbers), pa.string()), "@acme.io", "")
+
+
+def _dedupe(edges: pa.Table) -> pa.Table:
+    return (
+        edges.group_by(["left_type", "left_value", "right_type", "right_value"])
+        .aggregate(
+            [
+                ("first_seen_at", "min"),
+                ("last_seen_at", "max"),
+                ("times_seen", "sum"),
+            ]
+        )
+        .rename_columns(list(edges.column_names))
+    )
+
+
+@contextmanager
+def _measure(results: dict, name: str):
+    import psutil
+
+    process = psutil.Process()
+    peak = [process.memory_info().rss]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        results[name] = {
+            "seconds": time.perf_counter() - start,
+            "peak_rss_gib": max(peak[0], process.memory_info().rss) / 2**30,
+        }
+        stop.set()
+        thread.join()
+
+
+def reference_components(edges: pa.Table) -> int:
+    """(a): factorize (type, value) keys, then SciPy connected components."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    types = pa.concat_arrays(
+        [edges["left_type"].combine_chunks(), edges["right_type"].combine_chunks()]
+    )
+    values = pa.concat_arrays(
+        [edges["left_value"].combine_chunks(), edges["right_value"].combine_chunks()]
+    )
+    encoded = pc.binary_join_element_wise(types, values, ":").dictionary_encode()
+    codes = encoded.indices.to_numpy()
+    n = len(encoded.dictionary)
+    half = edges.num_rows
+    graph = coo_matrix((np.ones(half, np.int8), (codes[:half], codes[half:])), shape=(n, n)).tocsr()
+    n_components, _ = connected_components(graph, directed=False)
+    return n_components
+
+
+def run(n_identifiers: int = 5_000_000, seed: int = 1, sql: bool = True, threads: int = 2) -> dict:
+    import duckdb
+
+    from segmentation.identity import resolve_identities
+    from segmentation.identity_sql import EDGES_RELATION, identity_sql
+
+    t0 = time.perf_counter()
+    edges = synthesize(n_identifiers, seed)
+    print(f"synthesized {edges.num_rows:,} edges in {time.perf_counter() - t0:.1f} s")
+    rendered = identity_sql() if sql else None
+
+    results: dict = {}
+    with _measure(results, "a_reference_connected_components"):
+        n_components = reference_components(edges)
+    stats: dict = {}
+    with _measure(results, "b_resolve_identities"):
+        resolved = resolve_identities(edges, stats=stats)
+    results["b_resolve_identities"].update(stats)
+    results["a_reference_connected_components"]["components"] = n_components
+    if sql:
+        con = duckdb.connect()
+        con.execute(f"set threads = {threads}")
+        con.execute("set memory_limit = '8GB'")  # a shared machine: spill rather than swap
+        con.register(EDGES_RELATION, edges)
+        with _measure(results, "c_sql_on_duckdb"):
+            con.execute(f"create table resolved as {rendered}")
+        n_sql = con.sql("select count(*) from resolved").fetchall()[0][0]
+        con.register("python_resolved", resolved)
+        differences = con.sql(
+            "select count(*) from (select * from resolved except select * from python_resolved)"
+        ).fetchall()[0][0]
+        results["c_sql_on_duckdb"].update(rows=n_sql, rows_differing_from_python=differences)
+        con.close()
+
+    base = results["a_reference_connected_components"]["seconds"]
+    edges_proper = int(
+        pc.sum(
+            pc.invert(
+                pc.and_(
+                    pc.equal(edges["left_type"], edges["right_type"]),
+                    pc.equal(edges["left_value"], edges["right_value"]),
+                )
+            ).cast(pa.int64())
+        ).as_py()
+    )
+    print(
+        f"identifiers: {stats['nodes']:,}  edges: {edges.num_rows:,} "
+        f"({edges_proper:,} between two identifiers)  persons: {stats['persons']:,}  "
+        f"shared: {stats['shared']:,}"
+    )
+    for name, r in results.items():
+        extra = {k: v for k, v in r.items() if k not in ("seconds", "peak_rss_gib")}
+        print(
+            f"{name:36s} {r['seconds']:7.2f} s  x{r['seconds'] / base:5.2f}  "
+            f"peak RSS {r['peak_rss_gib']:.2f} GiB  {extra}"
+        )
+    return results
