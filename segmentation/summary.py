@@ -72,6 +72,41 @@ def quarantine_report(cur, relations: set[str]) -> str:
     return format_table(["raw table", "outcome", "rows", "% of raw"], flat)
 
 
+def segments_report(cur) -> str:
+    """Each segment: owner, size, holdout, entries and exits of the last build."""
+    rows = _rows(
+        cur,
+        """
+        select segment_id, owner, member_type, review_state, member_count, holdout_count,
+               entries_last_build, exits_last_build
+        from marts.dim_segments
+        order by member_count desc, segment_id
+        """,
+    )
+    return format_table(
+        ["segment", "owner", "members of", "review", "size", "holdout", "entered", "exited"],
+        [(r[0], r[1], r[2], r[3], *(int(v) for v in r[4:])) for r in rows],
+    )
+
+
+def top_accounts_report(cur, limit: int = 10) -> str:
+    """The accounts with the highest blended score."""
+    rows = _rows(
+        cur,
+        f"""
+        select account_name, account_tier, fit_score, engagement_index, intent_index,
+               blended_score, engaged_persons
+        from marts.dim_accounts
+        order by blended_score desc, account_id
+        limit {int(limit)}
+        """,
+    )
+    return format_table(
+        ["account", "tier", "fit", "engagement", "intent", "blended", "engaged persons"],
+        [(r[0], r[1], float(r[2]), float(r[3]), float(r[4]), float(r[5]), int(r[6])) for r in rows],
+    )
+
+
 def print_summary(target: str | None = None) -> None:
     conn = connect(target, read_only=True) if target in (None, "duckdb") else connect(target)
     try:
@@ -92,5 +127,11 @@ def print_summary(target: str | None = None) -> None:
                 counts.append((label, int(_rows(cur, f"select count(*) from {relation}")[0][0])))
         print("\n== Who was found")
         print(format_table(["", "count"], counts))
+        if "marts.dim_segments" in relations:
+            print("\n== Segments (entered / exited: changes of the last build)")
+            print(segments_report(cur))
+        if "marts.dim_accounts" in relations:
+            print("\n== Top accounts by blended score")
+            print(top_accounts_report(cur))
     finally:
         conn.close()
