@@ -41,6 +41,7 @@ demo: venv
 	$(BIN)/segmentation load --landing $(SAMPLE_DIR) --target duckdb
 	$(BIN)/segmentation validate --stage landing --target duckdb
 	$(BIN)/dbt build --target duckdb --quiet
+	$(BIN)/segmentation validate --stage marts --target duckdb
 	$(BIN)/segmentation summary --target duckdb
 
 lint: venv

@@ -34,15 +34,29 @@ MARTS: dict[str, Mart] = {
             "lifecycle_stage": ("new", "active", "dormant", "churned"),
             "usage_tier": ("power", "average", "light", "ex_user"),
         },
-        ranges={"engagement_score": (0, None)},
+        ranges={
+            "total_score": (0, None),
+            "engagement_score": (0, None),
+            "intent_score": (0, None),
+            "product_score": (0, None),
+            "days_since_last_event": (0, None),
+        },
     ),
     "dim_accounts": Mart(
         key="account_id",
-        accepted_values={"account_tier": ("A", "B", "C", "D")},
+        not_null=("account_tier", "fit_score", "blended_score"),
+        accepted_values={"account_tier": ("A", "B", "C", "D"), "fit_tier": ("A", "B", "C", "D")},
         ranges={
+            # 0-100 scores; the raw decayed sums (engagement_score, intent_score) are >= 0.
             "fit_score": (0, 100),
-            "intent_score": (0, 100),
+            "third_party_intent_score": (0, 100),
+            "first_party_intent_score": (0, 100),
+            "engagement_index": (0, 100),
+            "intent_index": (0, 100),
             "blended_score": (0, 100),
+            "engagement_score": (0, None),
+            "intent_score": (0, None),
+            "engaged_persons": (0, None),
         },
     ),
     "dim_segments": Mart(
@@ -52,7 +66,8 @@ MARTS: dict[str, Mart] = {
     ),
     "fct_segment_membership": Mart(
         key="membership_id",
-        not_null=("segment_id", "is_holdout"),
+        not_null=("segment_id", "member_id", "member_type", "entered_at", "is_holdout"),
+        accepted_values={"member_type": ("person", "account")},
     ),
 }
 
