@@ -134,6 +134,10 @@ def postgres_available() -> bool:
         return False
 
 
+# Every schema the project writes.
+PROJECT_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "analytics")
+
+
 @pytest.fixture(scope="session")
 def postgres_warehouse(sample_dir: Path) -> Warehouse:
     if not postgres_available():
@@ -142,6 +146,18 @@ def postgres_warehouse(sample_dir: Path) -> Warehouse:
                 "PostgreSQL is required (SEGMENTATION_REQUIRE_POSTGRES=1) but not reachable"
             )
         pytest.skip("no PostgreSQL server (set PGHOST/PGPORT or run `make test`)")
+    import psycopg2
+
+    # A fresh database, as a fresh DuckDB file: incremental models (the
+    # membership log) must start from nothing.
+    conn = psycopg2.connect()
+    try:
+        with conn.cursor() as cur:
+            for schema in PROJECT_SCHEMAS:
+                cur.execute(f"drop schema if exists {schema} cascade")
+        conn.commit()
+    finally:
+        conn.close()
     return build("postgres", sample_dir, {})
 
 

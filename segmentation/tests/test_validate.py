@@ -324,6 +324,22 @@ def test_taxonomy_names_are_normalized():
 # marts
 
 
+# Valid values for the mart columns a test does not care about.
+ACCOUNT_DEFAULTS = {
+    "fit_tier": "B",
+    "third_party_intent_score": 40.0,
+    "first_party_intent_score": 30.0,
+    "engagement_index": 60.0,
+    "intent_index": 35.0,
+    "engagement_score": 12.5,
+    "engaged_persons": 2,
+}
+
+
+def account_row(**values) -> dict:
+    return {**values, **{k: v for k, v in ACCOUNT_DEFAULTS.items() if k not in values}}
+
+
 def build_marts(wh: Warehouse, members_per_segment=(400, 300), holdout_every=10) -> None:
     wh.table(
         "marts",
@@ -333,7 +349,11 @@ def build_marts(wh: Warehouse, members_per_segment=(400, 300), holdout_every=10)
                 "person_id": f"p{i}",
                 "lifecycle_stage": ["new", "active", "dormant", "churned"][i % 4],
                 "usage_tier": [None, "power", "average", "light", "ex_user"][i % 5],
+                "total_score": float(i),
                 "engagement_score": float(i) / 3,
+                "intent_score": float(i) / 3,
+                "product_score": float(i) / 3,
+                "days_since_last_event": i,
             }
             for i in range(50)
         ],
@@ -342,13 +362,13 @@ def build_marts(wh: Warehouse, members_per_segment=(400, 300), holdout_every=10)
         "marts",
         "dim_accounts",
         [
-            {
-                "account_id": f"ac{i}",
-                "fit_score": 10.0 * i,
-                "intent_score": 100.0 - 10 * i,
-                "blended_score": 50.0,
-                "account_tier": "ABCD"[i % 4],
-            }
+            account_row(
+                account_id=f"ac{i}",
+                fit_score=10.0 * i,
+                intent_score=100.0 - 10 * i,
+                blended_score=50.0,
+                account_tier="ABCD"[i % 4],
+            )
             for i in range(11)
         ],
     )
@@ -362,7 +382,14 @@ def build_marts(wh: Warehouse, members_per_segment=(400, 300), holdout_every=10)
         ],
     )
     rows = [
-        {"membership_id": f"{s}:{i}", "segment_id": s, "is_holdout": i % holdout_every == 0}
+        {
+            "membership_id": f"{s}:{i}",
+            "segment_id": s,
+            "member_type": "person",
+            "member_id": f"p{i}",
+            "entered_at": "2026-06-01 00:00:00",
+            "is_holdout": i % holdout_every == 0,
+        }
         for s, n in zip(segments, members_per_segment, strict=True)
         for i in range(n)
     ]
@@ -370,7 +397,14 @@ def build_marts(wh: Warehouse, members_per_segment=(400, 300), holdout_every=10)
         "marts",
         "fct_segment_membership",
         rows,
-        columns=("membership_id", "segment_id", "is_holdout"),
+        columns=(
+            "membership_id",
+            "segment_id",
+            "member_type",
+            "member_id",
+            "entered_at",
+            "is_holdout",
+        ),
     )
 
 
@@ -389,20 +423,20 @@ def test_out_of_range_score_and_bad_tier_fail_their_expectations(warehouse):
         "marts",
         "dim_accounts",
         [
-            {
-                "account_id": "ac1",
-                "fit_score": 130.0,
-                "intent_score": 5.0,
-                "blended_score": 50.0,
-                "account_tier": "A",
-            },
-            {
-                "account_id": "ac1",
-                "fit_score": 30.0,
-                "intent_score": 5.0,
-                "blended_score": 50.0,
-                "account_tier": "E",
-            },
+            account_row(
+                account_id="ac1",
+                fit_score=130.0,
+                intent_score=5.0,
+                blended_score=50.0,
+                account_tier="A",
+            ),
+            account_row(
+                account_id="ac1",
+                fit_score=30.0,
+                intent_score=5.0,
+                blended_score=50.0,
+                account_tier="E",
+            ),
         ],
     )
     report = warehouse.validate("marts")
@@ -437,6 +471,9 @@ def test_holdout_share_and_empty_segment_fail(warehouse):
             {
                 "membership_id": f"{s}:{i}",
                 "segment_id": s,
+                "member_type": "person",
+                "member_id": f"p{i}",
+                "entered_at": "2026-06-01 00:00:00",
                 "is_holdout": (i % 2 == 0) if s == "seg_0" else (i % 10 == 0),
             }
             for s, n in (("seg_0", 400), ("seg_1", 300))
