@@ -3,10 +3,16 @@
 -- deleted person, in clear or as SHA-256: the identifiers named on deletion
 -- requests, every identifier the identity map holds for a deleted person, and
 -- the deleted person_ids. The suppression list is the one exception.
--- The depends_on lines only order this test after the marts built here; marts
--- of other domains are found at run time (one not built yet is skipped).
+-- The depends_on lines order this test after the contract marts; a mart added
+-- later is found at run time all the same (one not built yet is skipped).
 -- depends_on: {{ ref('fct_events') }}
 -- depends_on: {{ ref('privacy_suppressions') }}
+-- depends_on: {{ ref('dim_persons') }}
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_person_identifiers') }}
+-- depends_on: {{ ref('dim_segments') }}
+-- depends_on: {{ ref('fct_segment_membership') }}
+-- depends_on: {{ ref('fct_segment_membership_changes') }}
 {%- set marts = mart_text_columns(skip_suppression_list=true) %}
 
 with

@@ -3,6 +3,12 @@
 -- that looks like an email address, anywhere in the value (JSON included).
 -- depends_on: {{ ref('fct_events') }}
 -- depends_on: {{ ref('privacy_suppressions') }}
+-- depends_on: {{ ref('dim_persons') }}
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_person_identifiers') }}
+-- depends_on: {{ ref('dim_segments') }}
+-- depends_on: {{ ref('fct_segment_membership') }}
+-- depends_on: {{ ref('fct_segment_membership_changes') }}
 {%- set marts = mart_text_columns(skip_suppression_list=false) %}
 {%- set email_like = "'[^@[:space:]\"]+@[^@[:space:]\"]+[.][A-Za-z]{2,}'" %}
 

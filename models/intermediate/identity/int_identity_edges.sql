@@ -29,18 +29,33 @@ contacts as (
 
 observations as (
 
-    select anonymous_id, user_id, email, occurred_at from events
+    select
+        anonymous_id,
+        user_id,
+        email,
+        occurred_at
+    from events
     union all
-    select anonymous_id, user_id, email, occurred_at from identifies
+    select
+        anonymous_id,
+        user_id,
+        email,
+        occurred_at
+    from identifies
     union all
-    select anonymous_id, user_id, email, occurred_at from consent_events
+    select
+        anonymous_id,
+        user_id,
+        email,
+        occurred_at
+    from consent_events
 
 ),
 
-{#- Collapse rows to distinct identifier combinations first: far fewer rows to
-    unpivot into pairs. -#}
 combinations as (
 
+    -- Collapse rows to distinct identifier combinations first: far fewer rows
+    -- to unpivot into pairs.
     select
         anonymous_id,
         user_id,
@@ -70,27 +85,17 @@ contact_observations as (
 
 pair_observations as (
 
-    {%- for left, right in [
+    {{ identity_pairs_union([
         ('anonymous_id', 'anonymous_id'),
         ('email', 'email'),
         ('user_id', 'user_id'),
         ('anonymous_id', 'email'),
         ('anonymous_id', 'user_id'),
         ('email', 'user_id'),
-    ] %}
-    select
-        '{{ left }}' as left_type,
-        {{ left }} as left_value,
-        '{{ right }}' as right_type,
-        {{ right }} as right_value,
-        first_seen_at,
-        last_seen_at,
-        times_seen
-    from combinations
-    where {{ left }} is not null and {{ right }} is not null
+    ], 'combinations') }}
 
     union all
-    {% endfor %}
+
     select
         'contact_id' as left_type,
         contact_id as left_value,
@@ -118,7 +123,7 @@ pair_observations as (
 
 final as (
 
-    select
+    select  -- noqa: ST06
         left_type,
         left_value,
         right_type,

@@ -15,9 +15,9 @@ edges as (
 
 ),
 
-{#- Every identifier has a self pair in the edges: when it was seen at all. #}
 sightings as (
 
+    -- Every identifier has a self pair in the edges: when it was seen at all.
     select
         left_type as identifier_type,
         left_value as identifier_value,

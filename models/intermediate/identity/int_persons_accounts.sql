@@ -71,7 +71,8 @@ domain_matches as (
         on person_emails.email_domain = accounts.domain
     where
         person_emails.email_domain not in (
-            select lower(trim(domain)) from free_email_domains where domain is not null
+            select lower(trim(domain)) from free_email_domains
+            where domain is not null
         )
 
 ),
@@ -101,7 +102,10 @@ ranked as (
         candidate_counts.n_candidate_accounts,
         row_number() over (
             partition by candidates.person_id
-            order by candidates.method_rank asc, candidates.contact_updated_at desc nulls last, candidates.account_id asc
+            order by
+                candidates.method_rank asc,
+                candidates.contact_updated_at desc nulls last,
+                candidates.account_id asc
         ) as candidate_rank
     from candidates
     inner join candidate_counts on candidates.person_id = candidate_counts.person_id
