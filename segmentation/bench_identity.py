@@ -211,6 +211,17 @@ def _postgres_processes(backend_pid: int):
     return processes
 
 
+def _keep_best(results: dict, attempt: dict) -> None:
+    """Merge one attempt: the fastest time, the highest peak memory, all times."""
+    for name, new in attempt.items():
+        old = results.get(name)
+        times = [*(old or {}).get("all_seconds", []), round(new["seconds"], 2)]
+        merged = dict(new) if old is None or new["seconds"] < old["seconds"] else dict(old)
+        merged["peak_rss_gib"] = max(new["peak_rss_gib"], (old or new)["peak_rss_gib"])
+        merged["all_seconds"] = times
+        results[name] = merged
+
+
 def postgres_reachable() -> bool:
     if not os.environ.get("PGPORT") and not os.environ.get("PGHOST"):
         return False
@@ -262,8 +273,14 @@ def _run_postgres(edges: pa.Table, resolved: pa.Table, results: dict, max_rounds
         pid, work_mem, workers, version = cur.fetchone()
         cur.execute("select temp_bytes from pg_stat_database where datname = current_database()")
         temp_before = cur.fetchone()[0]
+        # What the model's pre-hooks set (macro identity_graph_pre_hooks).
+        settings = ["set local enable_nestloop = off"]
         with _measure(results, "d_sql_on_postgres", _postgres_processes(pid)):
+            cur.execute("begin")
+            for statement in settings:
+                cur.execute(statement)
             cur.execute(f"create table resolved as {rendered}")
+            cur.execute("commit")
         cur.execute("select pg_stat_force_next_flush()")
         cur.execute("select temp_bytes from pg_stat_database where datname = current_database()")
         temp_spilled = cur.fetchone()[0] - temp_before
@@ -295,6 +312,7 @@ def _run_postgres(edges: pa.Table, resolved: pa.Table, results: dict, max_rounds
             temp_spilled_gib=round(temp_spilled / 2**30, 2),
             work_mem=work_mem,
             parallel_workers_per_gather=workers,
+            settings=settings,
         )
         print(f"postgres: {version.split(',')[0]}")
     finally:
@@ -310,8 +328,10 @@ def run(
     postgres: bool | None = None,
     memory_limit: str = "8GB",
     max_rounds: int = 20,
+    repeat: int = 1,
 ) -> dict:
-    """`postgres`: None = when a server is reachable (PG* variables)."""
+    """`postgres`: None = when a server is reachable (PG* variables). Steps (a)
+    to (c) run `repeat` times, the best time counts (PostgreSQL runs once)."""
     import duckdb
 
     from segmentation import PROJECT_DIR
@@ -327,11 +347,14 @@ def run(
     rendered = identity_sql(max_rounds=max_rounds) if sql else None
 
     results: dict = {}
-    with _measure(results, "a_reference_connected_components"):
-        n_components = reference_components(edges)
     stats: dict = {}
-    with _measure(results, "b_resolve_identities"):
-        resolved = resolve_identities(edges, stats=stats)
+    for _ in range(repeat):  # best of `repeat`: the machine may be shared
+        attempt: dict = {}
+        with _measure(attempt, "a_reference_connected_components"):
+            n_components = reference_components(edges)
+        with _measure(attempt, "b_resolve_identities"):
+            resolved = resolve_identities(edges, stats=stats)
+        _keep_best(results, attempt)
     results["b_resolve_identities"].update(stats)
     results["a_reference_connected_components"]["components"] = n_components
     if sql:
@@ -344,8 +367,12 @@ def run(
             con.execute(f"set memory_limit = '{memory_limit}'")
             con.execute(f"set temp_directory = '{spill}'")
             con.register(EDGES_RELATION, edges)
-            with _measure(results, "c_sql_on_duckdb"):
-                con.execute(f"create table resolved as {rendered}")
+            for _ in range(repeat):
+                attempt = {}
+                con.execute("drop table if exists resolved")
+                with _measure(attempt, "c_sql_on_duckdb"):
+                    con.execute(f"create table resolved as {rendered}")
+                _keep_best(results, attempt)
             n_sql = con.sql("select count(*) from resolved").fetchall()[0][0]
             con.register("python_resolved", resolved)
             differences = con.sql(

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--memory-limit", default="8GB", help="DuckDB memory_limit for the SQL implementation"
     )
+    bench.add_argument(
+        "--repeat", type=int, default=1, help="run (a)-(c) this many times and keep the best"
+    )
 
     return parser
 
@@ -227,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             sql=not args.no_sql,
             postgres=False if args.no_postgres else None,
             memory_limit=args.memory_limit,
+            repeat=args.repeat,
         )
         return 0
     raise AssertionError(args.command)
