@@ -128,13 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(acc)
 
     bench = sub.add_parser(
-        "bench-identity", help="time identity resolution (SciPy, Python model, SQL on DuckDB)"
+        "bench-identity",
+        help="time identity resolution (SciPy, Python model, SQL on DuckDB and PostgreSQL)",
     )
     bench.add_argument(
         "--identifiers", type=int, default=5_000_000, help="approximate number of identifiers"
     )
     bench.add_argument("--seed", type=int, default=1, help="random seed of the synthetic graph")
     bench.add_argument("--no-sql", action="store_true", help="skip the SQL implementation")
+    bench.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="skip PostgreSQL (otherwise run when the PG* variables name a reachable server)",
+    )
+    bench.add_argument(
+        "--memory-limit", default="8GB", help="DuckDB memory_limit for the SQL implementation"
+    )
+    bench.add_argument(
+        "--repeat", type=int, default=1, help="run (a)-(c) this many times and keep the best"
+    )
 
     return parser
 
@@ -212,7 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench-identity":
         from segmentation.bench_identity import run
 
-        run(n_identifiers=args.identifiers, seed=args.seed, sql=not args.no_sql)
+        run(
+            n_identifiers=args.identifiers,
+            seed=args.seed,
+            sql=not args.no_sql,
+            postgres=False if args.no_postgres else None,
+            memory_limit=args.memory_limit,
+            repeat=args.repeat,
+        )
         return 0
     raise AssertionError(args.command)
 

@@ -19,14 +19,14 @@ EDGES_RELATION = "identity_edges_input"
 
 
 @lru_cache(maxsize=8)
-def _render(vars_json: str) -> str:
+def _render(vars_json: str, target: str = "duckdb") -> str:
     from dbt.cli.main import dbtRunner
 
     with tempfile.TemporaryDirectory() as tmp:
         profiles = Path(tmp)
         shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
         env = {
-            "DBT_TARGET": "duckdb",
+            "DBT_TARGET": target,
             "SEGMENTATION_DUCKDB_PATH": ":memory:",
             "DO_NOT_TRACK": "1",
         }
@@ -47,6 +47,7 @@ def _render(vars_json: str) -> str:
                     "--log-path",
                     str(profiles / "logs"),
                     "--no-partial-parse",
+                    "--no-populate-cache",
                     "--vars",
                     vars_json,
                     "--inline",
@@ -69,9 +70,11 @@ def identity_sql(
     max_emails_per_anonymous_id: int = 3,
     max_user_ids_per_email: int = 3,
     max_rounds: int = 20,
+    target: str = "duckdb",
 ) -> str:
-    """The rendered DuckDB SQL; it reads the edges from a relation named
-    `identity_edges_input`."""
+    """The SQL rendered for a dbt target (duckdb, or postgres: then the PG*
+    environment variables must name a reachable server); it reads the edges
+    from a relation named `identity_edges_input`."""
     return _render(
         json.dumps(
             {
@@ -81,7 +84,8 @@ def identity_sql(
                 "identity_max_rounds": max_rounds,
             },
             sort_keys=True,
-        )
+        ),
+        target,
     )
 
 

@@ -3,12 +3,19 @@
     rules), with iterative set operations unrolled into a fixed number of rounds
     (var identity_max_rounds); the data test assert_identity_graph_converged
     fails when that was not enough. `edges` is a relation with the columns of
-    int_identity_edges. -#}
+    int_identity_edges.
+
+    Speed: text keys are grouped, sorted and joined once (building the nodes and
+    mapping the pairs to node ids); every round then works on integer node ids
+    only, and the text comes back in the final joins. Each round touches only
+    what can still change (the breadth-first frontier; the clusters not yet
+    closed), so the unrolled rounds after convergence cost next to nothing. -#}
 {% macro identity_graph_sql(edges) -%}
 {%- set max_rounds = var('identity_max_rounds') | int -%}
 with
 
-{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize. #}
+{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
+    A self pair's right side repeats its left side: only its left side counts. #}
 endpoints as (
 
     select
@@ -24,6 +31,7 @@ endpoints as (
         right_value as identifier_value,
         first_seen_at
     from {{ edges }}
+    where not (left_type = right_type and left_value = right_value)
 
 ),
 
@@ -32,40 +40,62 @@ grouped_nodes as (
     select
         identifier_type,
         identifier_value,
-        min(first_seen_at) as first_seen_at,
-        case identifier_type
-            when 'user_id' then 0
-            when 'email' then 1
-            when 'anonymous_id' then 2
-            when 'contact_id' then 3
-        end as type_rank
+        min(first_seen_at) as first_seen_at
     from endpoints
     group by identifier_type, identifier_value
 
 ),
 
+ranked_nodes as (
+
+    select
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        case identifier_type
+            when 'user_id' then 0
+            when 'email' then 1
+            when 'anonymous_id' then 2
+            when 'contact_id' then 3
+            else 4
+        end as type_rank
+    from grouped_nodes
+
+),
+
 {# node_id follows the identifier order, so every "first in identifier order"
-    is a min(node_id). #}
+    is a min(node_id): type rank * 2^40 + the rank within the type (one sort
+    per type, which parallelizes better than one global sort; the ids need not
+    be dense). Unknown types (rejected by resolve_identities) come last. #}
 nodes as {{ identity_materialized() }} (
 
     select
-        *,
-        row_number() over (
-            order by type_rank, first_seen_at, {{ identity_bytewise('identifier_value') }}
+        identifier_type,
+        identifier_value,
+        type_rank,
+        type_rank * 1099511627776 + row_number() over (
+            partition by type_rank
+            order by first_seen_at, {{ identity_bytewise('identifier_value') }}, identifier_type
         ) as node_id
-    from grouped_nodes
+    from ranked_nodes
 
 ),
 
 proper_edges as (
 
-    select *
+    select
+        left_type,
+        left_value,
+        right_type,
+        right_value,
+        last_seen_at
     from {{ edges }}
     where not (left_type = right_type and left_value = right_value)
 
 ),
 
-pairs as (
+{# The only joins on text keys before the final one. #}
+pairs as {{ identity_materialized() }} (
 
     select
         left_nodes.node_id as left_id,
@@ -85,7 +115,7 @@ pairs as (
 
 ),
 
-arcs as {{ identity_materialized() }} (
+arcs as (
 
     select
         left_id as src_id,
@@ -134,12 +164,14 @@ shared_nodes as {{ identity_materialized() }} (
 
 ),
 
+{# Links into a user_id never label anything (user ids are labeled in round 0). #}
 links as {{ identity_materialized() }} (
 
     select
-        arcs.src_id,
-        arcs.dst_id,
-        arcs.last_seen_at
+        src_id,
+        dst_id,
+        dst_rank,
+        last_seen_at
     from arcs
     where
         not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.src_id)
@@ -173,7 +205,8 @@ candidates_{{ round }} as (
     inner join links
         on labeled_{{ round - 1 }}.node_id = links.src_id
     where
-        not exists (
+        links.dst_rank > 0
+        and not exists (
             select 1 from labeled_{{ round - 1 }} as previous
             where previous.node_id = links.dst_id
         )
@@ -208,9 +241,12 @@ labeled as {{ identity_materialized() }} (
 
 {# Connected components of what no user_id reaches: each round every
     identifier takes the smallest representative among its own, its
-    neighbours' and its representative's (Splink-style); only identifiers with
-    a link take part, the others are persons of their own. #}
-component_links as {{ identity_materialized() }} (
+    neighbours' and its representative's (Splink-style). Only identifiers with
+    a link take part (the others are persons of their own). A cluster (the
+    identifiers sharing a representative) with no link to another cluster is a
+    whole component whose representative is its smallest identifier: it is
+    settled and leaves the rounds. #}
+component_links_0 as {{ identity_materialized() }} (
 
     select
         links.src_id,
@@ -227,22 +263,72 @@ representatives_0 as {{ identity_materialized() }} (
     select distinct
         src_id as node_id,
         src_id as representative
-    from component_links
+    from component_links_0
 
 ),
 {% for round in range(1, max_rounds + 1) %}
-neighbour_minimum_{{ round }} as (
+linked_representatives_{{ round }} as {{ identity_materialized() }} (
 
     select
-        component_links.src_id as node_id,
-        min(representatives_{{ round - 1 }}.representative) as representative
-    from component_links
-    inner join representatives_{{ round - 1 }}
-        on component_links.dst_id = representatives_{{ round - 1 }}.node_id
-    group by component_links.src_id
+        component_links_{{ round - 1 }}.src_id,
+        component_links_{{ round - 1 }}.dst_id,
+        src_representatives.representative as src_representative,
+        dst_representatives.representative as dst_representative
+    from component_links_{{ round - 1 }}
+    inner join representatives_{{ round - 1 }} as src_representatives
+        on component_links_{{ round - 1 }}.src_id = src_representatives.node_id
+    inner join representatives_{{ round - 1 }} as dst_representatives
+        on component_links_{{ round - 1 }}.dst_id = dst_representatives.node_id
 
 ),
 
+open_clusters_{{ round }} as {{ identity_materialized() }} (
+
+    select distinct src_representative as representative
+    from linked_representatives_{{ round }}
+    where src_representative <> dst_representative
+
+),
+
+settled_{{ round }} as (
+
+    select
+        node_id,
+        representative
+    from representatives_{{ round - 1 }}
+    where not exists (
+        select 1 from open_clusters_{{ round }}
+        where open_clusters_{{ round }}.representative = representatives_{{ round - 1 }}.representative
+    )
+
+),
+
+{# Both ends of a link of an open cluster are in open clusters. #}
+component_links_{{ round }} as {{ identity_materialized() }} (
+
+    select
+        src_id,
+        dst_id,
+        dst_representative
+    from linked_representatives_{{ round }}
+    where exists (
+        select 1 from open_clusters_{{ round }}
+        where open_clusters_{{ round }}.representative = linked_representatives_{{ round }}.src_representative
+    )
+
+),
+
+neighbour_minimum_{{ round }} as (
+
+    select
+        src_id as node_id,
+        min(dst_representative) as representative
+    from component_links_{{ round }}
+    group by src_id
+
+),
+
+{# Only identifiers of open clusters (each has a link, so a neighbour minimum). #}
 representatives_{{ round }} as {{ identity_materialized() }} (
 
     select
@@ -260,42 +346,73 @@ representatives_{{ round }} as {{ identity_materialized() }} (
 
 ),
 {% endfor %}
-anchored as (
+{# Who is not in here anchors a person of its own. #}
+assignments as (
+
+    select
+        node_id,
+        label as anchor_id
+    from labeled
+    {% for round in range(1, max_rounds + 1) %}
+    union all
+
+    select
+        node_id,
+        representative as anchor_id
+    from settled_{{ round }}
+    {% endfor %}
+    union all
+
+    select
+        node_id,
+        representative as anchor_id
+    from representatives_{{ max_rounds }}
+
+),
+
+anchored as {{ identity_materialized() }} (
 
     select
         nodes.node_id,
         nodes.identifier_type,
         nodes.identifier_value,
-        coalesce(
-            labeled.label,
-            representatives_{{ max_rounds }}.representative,
-            nodes.node_id
-        ) as anchor_id,
+        coalesce(assignments.anchor_id, nodes.node_id) as anchor_id,
         shared_nodes.node_id is not null as is_shared_device
     from nodes
-    left join labeled
-        on nodes.node_id = labeled.node_id
-    left join representatives_{{ max_rounds }}
-        on nodes.node_id = representatives_{{ max_rounds }}.node_id
+    left join assignments
+        on nodes.node_id = assignments.node_id
     left join shared_nodes
         on nodes.node_id = shared_nodes.node_id
 
 ),
 
-{# One digest per person, not per identifier. #}
-persons as (
+{# The anchors: one digest per person, not per identifier. #}
+persons as {{ identity_materialized() }} (
 
     select
-        node_id as anchor_id,
+        anchor_id,
         identifier_type as anchor_type,
         identifier_value as anchor_value,
-        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id
-    from nodes
-    where node_id in (select anchor_id from anchored)
+        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id,
+        is_shared_device
+    from anchored
+    where anchor_id = node_id
 
 ),
 
+{# An anchor is its own person; only the other identifiers need a join. #}
 final as (
+
+    select
+        anchor_type as identifier_type,
+        anchor_value as identifier_value,
+        person_id,
+        anchor_type,
+        anchor_value,
+        is_shared_device
+    from persons
+
+    union all
 
     select
         anchored.identifier_type,
@@ -307,6 +424,7 @@ final as (
     from anchored
     inner join persons
         on anchored.anchor_id = persons.anchor_id
+    where anchored.anchor_id <> anchored.node_id
 
 )
 
@@ -335,4 +453,21 @@ select * from final
 
 {% macro postgres__identity_bytewise(expression) -%}
     {{ expression }} collate "C"
+{%- endmacro %}
+
+{#- Session settings for the model built with identity_graph_sql (pre-hooks;
+    `set local` lasts until the model's transaction ends). PostgreSQL
+    estimates a row or two for every CTE of the unrolled rounds and then picks
+    nested-loop (anti) joins over millions of rows: at 200k identifiers the
+    query ran > 10 minutes with them, 5 s without. -#}
+{% macro identity_graph_pre_hooks() -%}
+    {{ return(adapter.dispatch('identity_graph_pre_hooks', 'behavioral_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__identity_graph_pre_hooks() -%}
+    {{ return([]) }}
+{%- endmacro %}
+
+{% macro postgres__identity_graph_pre_hooks() -%}
+    {{ return(['set local enable_nestloop = off']) }}
 {%- endmacro %}
