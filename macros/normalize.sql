@@ -4,9 +4,7 @@
     compared case-insensitively, and any value made only of zeros and dashes). -#}
 {% macro clean_identifier(expression) -%}
     case
-        when lower(trim({{ expression }})) in (
-            {%- for value in var('placeholder_identifiers') %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
-        ) then null
+        when {{ in_text_values('lower(trim(' ~ expression ~ '))', var('placeholder_identifiers')) }} then null
         when {{ regex_matches('trim(' ~ expression ~ ')', "'^[0-]+$'") }} then null
         else trim({{ expression }})
     end
