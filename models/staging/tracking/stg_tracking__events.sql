@@ -1,5 +1,8 @@
 -- Accepted events: canonical names, UTC timestamps, placeholder ids removed,
 -- one row per message_id.
+-- A view: it only filters the classified table, so no second full copy is written.
+{{ config(materialized='view') }}
+
 with
 
 classified as (

@@ -1,5 +1,8 @@
 -- Quarantined events exactly as the collector sent them, each with the first
 -- rule it failed.
+-- A view: it only filters the classified table, so no second full copy is written.
+{{ config(materialized='view') }}
+
 with
 
 classified as (
