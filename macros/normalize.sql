@@ -63,16 +63,12 @@
     {{ return(result.rows) }}
 {%- endmacro %}
 
-{#- The CTEs every quarantining staging model ends with: `checked` applies
+{#- The two CTEs every quarantining staging model ends with: `checked` applies
     the ordered rules to the rows of `from_cte`; `classified` adds
     `rejection_reason`, where rows that pass every rule are deduplicated on
     message_id (the earliest received copy is kept, later copies are rejected as
     duplicate_message_id). Expects message_id, received_at and the raw text
-    columns raw_received_at and raw_occurred_at in `from_cte`, and a rule that
-    rejects a NULL message_id.
-    The dedupe window only runs over the few passing rows whose message_id
-    repeats (`duplicated_message_ids`): a window over every (wide) row was the
-    most expensive step of the events classifier. -#}
+    columns raw_received_at and raw_occurred_at in `from_cte`. -#}
 {% macro quarantine_ctes(from_cte, rules) -%}
 checked as (
 
@@ -83,42 +79,20 @@ checked as (
 
 ),
 
-duplicated_message_ids as (
-
-    select message_id
-    from checked
-    where failed_rule is null
-    group by message_id
-    having count(*) > 1
-
-),
-
 classified as (
 
     select
-        checked.*,
-        checked.failed_rule as rejection_reason
+        *,
+        coalesce(
+            failed_rule,
+            case
+                when row_number() over (
+                    partition by message_id, failed_rule
+                    order by received_at, raw_received_at, raw_occurred_at
+                ) > 1 then 'duplicate_message_id'
+            end
+        ) as rejection_reason
     from checked
-    left join duplicated_message_ids
-        on checked.message_id = duplicated_message_ids.message_id
-    where
-        checked.failed_rule is not null
-        or duplicated_message_ids.message_id is null
-
-    union all
-
-    select
-        checked.*,
-        case
-            when row_number() over (
-                partition by checked.message_id
-                order by checked.received_at, checked.raw_received_at, checked.raw_occurred_at
-            ) > 1 then 'duplicate_message_id'
-        end as rejection_reason
-    from checked
-    inner join duplicated_message_ids
-        on checked.message_id = duplicated_message_ids.message_id
-    where checked.failed_rule is null
 
 )
 {%- endmacro %}
