@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segmentation import PROJECT_DIR
+from segmentation.contract import RAW_TABLES
 from segmentation.expectations import AssetCheck, quote, relation
 
 TAXONOMY_PATH = PROJECT_DIR / "seeds" / "event_taxonomy.csv"
@@ -38,22 +39,7 @@ class RawTable:
 # Raw landing contract (DESIGN.md section 2).
 TABLES: dict[str, RawTable] = {
     "events": RawTable(
-        columns=(
-            "message_id",
-            "event",
-            "anonymous_id",
-            "user_id",
-            "email",
-            "source",
-            "occurred_at",
-            "received_at",
-            "context_ip",
-            "context_user_agent",
-            "context_page_url",
-            "context_referrer",
-            "context_country",
-            "properties",
-        ),
+        columns=RAW_TABLES["events"],
         key_columns=("message_id", "received_at", "event"),
         id_column="message_id",
         timestamp_columns=("received_at",),
@@ -61,67 +47,29 @@ TABLES: dict[str, RawTable] = {
         event_column="event",
     ),
     "identifies": RawTable(
-        columns=(
-            "message_id",
-            "anonymous_id",
-            "user_id",
-            "email",
-            "traits",
-            "occurred_at",
-            "received_at",
-            "source",
-        ),
+        columns=RAW_TABLES["identifies"],
         key_columns=("message_id", "received_at"),
         id_column="message_id",
         timestamp_columns=("received_at",),
     ),
     "crm_contacts": RawTable(
-        columns=(
-            "contact_id",
-            "account_id",
-            "email",
-            "job_title",
-            "lifecycle_status",
-            "plan",
-            "created_at",
-            "updated_at",
-        ),
+        columns=RAW_TABLES["crm_contacts"],
         key_columns=("contact_id",),
         id_column="contact_id",
     ),
     "crm_accounts": RawTable(
-        columns=(
-            "account_id",
-            "name",
-            "domain",
-            "industry",
-            "employee_count",
-            "annual_revenue_usd",
-            "country",
-            "updated_at",
-        ),
+        columns=RAW_TABLES["crm_accounts"],
         key_columns=("account_id",),
         id_column="account_id",
     ),
     "intent_signals": RawTable(
-        columns=("signal_id", "domain", "topic", "intensity", "observed_on", "provider"),
+        columns=RAW_TABLES["intent_signals"],
         key_columns=("signal_id", "domain"),
         id_column="signal_id",
         timestamp_columns=("observed_on",),
     ),
     "consent_events": RawTable(
-        columns=(
-            "message_id",
-            "anonymous_id",
-            "user_id",
-            "email",
-            "purpose",
-            "status",
-            "occurred_at",
-            "received_at",
-            "country",
-            "source",
-        ),
+        columns=RAW_TABLES["consent_events"],
         key_columns=("message_id", "received_at", "purpose", "status"),
         id_column="message_id",
         timestamp_columns=("received_at",),
@@ -132,7 +80,7 @@ TABLES: dict[str, RawTable] = {
         ),
     ),
     "deletion_requests": RawTable(
-        columns=("request_id", "anonymous_id", "user_id", "email", "requested_at"),
+        columns=RAW_TABLES["deletion_requests"],
         key_columns=("request_id",),
         id_column="request_id",
         timestamp_columns=("requested_at",),
