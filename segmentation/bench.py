@@ -555,29 +555,25 @@ def bench_run(
             run["floor_answers"] = run_floors(conn, target, AS_OF, sampler, phases)
         finally:
             conn.close()
+
+    def dbt_phase(args: list[str], name: str) -> dict:
+        result = _timed_dbt(
+            args,
+            target=target,
+            env=env,
+            target_path=target_path,
+            sampler=sampler,
+            record=phases,
+            name=name,
+        )
+        result.pop("_manifest")
+        return result
+
     print(f"[{key}] dbt run (seeds + models)")
     run_only = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    run["run"] = _timed_dbt(
-        run_only,
-        target=target,
-        env=env,
-        target_path=target_path,
-        sampler=sampler,
-        record=phases,
-        name="run",
-    )
-    run["run"].pop("_manifest")
+    run["run"] = dbt_phase(run_only, "run")
     print(f"[{key}] dbt test")
-    run["test"] = _timed_dbt(
-        ["test"],
-        target=target,
-        env=env,
-        target_path=target_path,
-        sampler=sampler,
-        record=phases,
-        name="test",
-    )
-    run["test"].pop("_manifest")
+    run["test"] = dbt_phase(["test"], "test")
     incremental = incremental_models(manifest)
     if incremental:
         print(f"[{key}] incremental build after appending {INCREMENTAL_SHARE} events")
@@ -590,16 +586,7 @@ def bench_run(
                 conn.commit()
             finally:
                 conn.close()
-        run["incremental"] = _timed_dbt(
-            run_only,
-            target=target,
-            env=env,
-            target_path=target_path,
-            sampler=sampler,
-            record=phases,
-            name="incremental",
-        )
-        run["incremental"].pop("_manifest")
+        run["incremental"] = dbt_phase(run_only, "incremental")
         run["incremental"].update({"models": incremental, "appended_rows": appended})
     else:
         run["incremental"] = {"status": "not implemented (no incremental models)"}
