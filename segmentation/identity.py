@@ -117,14 +117,19 @@ def _md5_hex(keys: pa.Array) -> pa.Array:
         cursor.close()
 
 
-def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Positions of the first row of each group when sorted by keys (first key
-    most significant), as np.lexsort would order them."""
-    order = np.lexsort((*reversed(keys), group))
-    sorted_group = group[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = sorted_group[1:] != sorted_group[:-1]
-    return order[first]
+def _best_label(
+    node: np.ndarray, last_seen: np.ndarray, label_order: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For candidate (node, label) rows: per node, the label_order of the row
+    with the greatest last_seen, ties to the smallest label_order. Returns the
+    nodes and their winning label_order (two scatter-reductions, no sort)."""
+    greatest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(greatest, node, last_seen)
+    latest = last_seen == greatest[node]
+    smallest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(smallest, node[latest], label_order[latest])
+    winners = np.flatnonzero(smallest != np.iinfo(np.int64).max)
+    return winners, smallest[winners]
 
 
 def _over_limit(src: np.ndarray, dst: np.ndarray, mask: np.ndarray, n: int, limit: int):
@@ -164,16 +169,15 @@ def resolve_identities(
     codes = encoded.indices.to_numpy().astype(np.int64)
     n = len(encoded.dictionary)
 
-    type_encoded = types.dictionary_encode()
-    type_names = type_encoded.dictionary.to_pylist()
-    unknown = sorted(set(type_names) - set(IDENTIFIER_TYPES))
-    if unknown:
+    # Type rank of each identifier from its key's '<type>:' prefix (no second
+    # hash pass over both sides of every edge).
+    node_rank = np.full(n, -1, dtype=np.int8)
+    for rank, type_name in enumerate(IDENTIFIER_TYPES):
+        prefixed = pc.starts_with(encoded.dictionary, type_name + ":")
+        node_rank[prefixed.to_numpy(zero_copy_only=False)] = rank
+    if (node_rank < 0).any():
+        unknown = sorted(set(pc.unique(types).to_pylist()) - set(IDENTIFIER_TYPES))
         raise IdentityInputError(f"unknown identifier types {unknown}")
-    rank_of_code = np.array([IDENTIFIER_TYPES.index(t) for t in type_names], dtype=np.int8)
-    position_rank = rank_of_code[type_encoded.indices.to_numpy()]
-
-    node_rank = np.empty(n, dtype=np.int8)
-    node_rank[codes] = position_rank
     any_position = np.empty(n, dtype=np.int64)
     any_position[codes] = np.arange(len(codes), dtype=np.int64)
 
@@ -182,11 +186,28 @@ def resolve_identities(
     node_first_seen = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(node_first_seen, codes, np.concatenate([first_seen, first_seen]))
 
-    # Identifier order: (type rank, first_seen_at, value bytes). Keys sort like
-    # values within a type ('<type>:' prefix), and only same-type ties remain.
-    key_rank = np.empty(n, dtype=np.int64)
-    key_rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(n, dtype=np.int64)
-    order = np.lexsort((key_rank, node_first_seen, node_rank))
+    # Identifier order: (type rank, first_seen_at, value bytes). One sort on
+    # (rank, first_seen) packed into an int64; only identifiers tied on both
+    # (same type, same first_seen_at) are then ordered by their keys, which sort
+    # like their values within a type ('<type>:' prefix).
+    first_seen_key = node_first_seen - node_first_seen.min()
+    if first_seen_key.max() >= 1 << 58:  # over 9,000 years apart: ranks instead
+        first_seen_key = np.unique(node_first_seen, return_inverse=True)[1].astype(np.int64)
+    packed = (node_rank.astype(np.int64) << 58) | first_seen_key
+    order = np.argsort(packed)
+    sorted_packed = packed[order]
+    same = sorted_packed[1:] == sorted_packed[:-1]
+    if same.any():
+        tied = np.zeros(n, dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        tied_positions = np.flatnonzero(tied)
+        tied_nodes = order[tied_positions]
+        by_key = np.empty(len(tied_nodes), dtype=np.int64)
+        by_key[pc.sort_indices(encoded.dictionary.take(pa.array(tied_nodes))).to_numpy()] = (
+            np.arange(len(tied_nodes), dtype=np.int64)
+        )
+        order[tied_positions] = tied_nodes[np.lexsort((by_key, packed[tied_nodes]))]
     node_order = np.empty(n, dtype=np.int64)
     node_order[order] = np.arange(n, dtype=np.int64)
 
@@ -226,12 +247,15 @@ def resolve_identities(
         if not from_frontier.any():
             break
         rounds += 1
-        c_node, c_label = dst[from_frontier], label[src[from_frontier]]
-        c_last_seen = arc_last_seen[from_frontier]
-        best = _first_per_group(c_node, -c_last_seen, node_order[c_label])
-        label[c_node[best]] = c_label[best]
+        winners, label_order = _best_label(
+            dst[from_frontier],
+            arc_last_seen[from_frontier],
+            node_order[label[src[from_frontier]]],
+            n,
+        )
+        label[winners] = order[label_order]
         frontier[:] = False
-        frontier[c_node[best]] = True
+        frontier[winners] = True
 
     # Rule 4: components of what no user_id reaches (the remaining arcs join
     # unlabeled identifiers only; one direction is enough for an undirected graph).
