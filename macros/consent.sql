@@ -71,7 +71,7 @@
     {{ return([
         ('unresolved', 'person_id is null'),
         ('deleted_person', 'is_deleted_person'),
-        ('outside_retention', 'occurred_at < ' ~ dbt.dateadd('day', -var('retention_days'), as_of_timestamp())),
+        ('outside_retention', 'occurred_at < ' ~ retention_start()),
         ('after_as_of', 'occurred_at > ' ~ as_of_timestamp()),
         ('no_analytics_consent', 'not has_analytics_consent'),
         ('no_purpose_consent', 'not has_purpose_consent'),

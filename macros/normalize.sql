@@ -68,8 +68,11 @@
     `rejection_reason`, where rows that pass every rule are deduplicated on
     message_id (the earliest received copy is kept, later copies are rejected as
     duplicate_message_id). Expects message_id, received_at and the raw text
-    columns raw_received_at and raw_occurred_at in `from_cte`. -#}
-{% macro quarantine_ctes(from_cte, rules) -%}
+    columns raw_received_at and raw_occurred_at in `from_cte`.
+    `accepted_earlier`: for incremental models, a relation of the message_ids
+    accepted in rows received before the ones in `from_cte`; a copy of one of
+    them is a duplicate too. -#}
+{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none) -%}
 checked as (
 
     select
@@ -90,6 +93,11 @@ classified as (
                     partition by message_id, failed_rule
                     order by received_at, raw_received_at, raw_occurred_at
                 ) > 1 then 'duplicate_message_id'
+                {%- if accepted_earlier %}
+                when failed_rule is null and message_id in (
+                    select message_id from {{ accepted_earlier }}
+                ) then 'duplicate_message_id'
+                {%- endif %}
             end
         ) as rejection_reason
     from checked

@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help="load a landing directory into the raw schema")
     load.add_argument("--landing", required=True, help="landing directory")
+    load.add_argument(
+        "--append",
+        action="store_true",
+        help="add the rows to the raw tables instead of replacing them (incremental builds)",
+    )
     _add_target(load)
 
     summary = sub.add_parser("summary", help="print a readable summary of the warehouse")
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         from segmentation.load import LoadError, load
 
         try:
-            load(args.landing, target=args.target)
+            load(args.landing, target=args.target, append=args.append)
         except LoadError as exc:
             print(f"load failed: {exc}", file=sys.stderr)
             return 2

@@ -76,8 +76,10 @@ def _inspect(path: Path) -> DataFile:
     return DataFile(path, "csv", tuple(h.strip() for h in header))
 
 
-def validate(landing_dir: str | Path) -> dict[str, list[DataFile]]:
-    """Check the whole landing directory; return the data files per contract table."""
+def validate(landing_dir: str | Path, *, append: bool = False) -> dict[str, list[DataFile]]:
+    """Check the whole landing directory; return the data files per contract table.
+    With `append`, table folders may be absent (those tables get no new rows), but
+    at least one must be there."""
     root = Path(landing_dir)
     if not root.is_dir():
         raise LoadError(f"{root}: landing directory does not exist")
@@ -85,6 +87,8 @@ def validate(landing_dir: str | Path) -> dict[str, list[DataFile]]:
     for table, columns in CONTRACT.items():
         folder = root / table
         if not folder.is_dir():
+            if append:
+                continue
             raise LoadError(f"{folder}: table folder for {table!r} is missing")
         paths = sorted(
             p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
@@ -104,6 +108,8 @@ def validate(landing_dir: str | Path) -> dict[str, list[DataFile]]:
                 raise LoadError(f"{path}: duplicate column(s) {', '.join(dupes)}")
             files.append(info)
         plan[table] = files
+    if not plan:
+        raise LoadError(f"{root}: no table folder of the raw contract ({', '.join(CONTRACT)})")
     return plan
 
 
@@ -169,7 +175,9 @@ def _culprit(con, group: list[DataFile], columns: tuple[str, ...], error: Except
     return LoadError(f"{where}: cannot be read ({message})")
 
 
-def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str, int]:
+def _load_duckdb(
+    cfg, plan: dict[str, list[DataFile]], schema: str, append: bool
+) -> dict[str, int]:
     con = warehouse.connect(cfg.name)
     try:
         # Raw rows have no meaningful order (staging breaks ties on content), and
@@ -183,7 +191,20 @@ def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str,
                 columns = CONTRACT[table]
                 target = f"{_q(schema)}.{_q(table)}"
                 cols = ", ".join(f"{_q(c)} varchar" for c in columns)
-                con.execute(f"create or replace table {target} ({cols})")
+                existing = tuple(
+                    r[0]
+                    for r in con.execute(
+                        "select column_name from information_schema.columns where"
+                        " table_schema = ? and table_name = ? order by ordinal_position",
+                        [schema, table],
+                    ).fetchall()
+                )
+                if not append:
+                    con.execute(f"create or replace table {target} ({cols})")
+                elif not existing:
+                    con.execute(f"create table {target} ({cols})")
+                elif existing != columns:
+                    raise LoadError(_append_mismatch(target, existing, columns))
                 total = 0
                 for group in _duckdb_groups(files):
                     sql, params = _duckdb_source(group, columns)
@@ -281,7 +302,16 @@ class _CsvStream(io.RawIOBase):
         return out.tobytes()
 
 
-def _load_postgres(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[str, int]:
+def _append_mismatch(target: str, existing: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    return (
+        f"{target} has columns ({', '.join(existing)}), not the contract's"
+        f" ({', '.join(columns)}): cannot append; load without --append to replace it"
+    )
+
+
+def _load_postgres(
+    cfg, plan: dict[str, list[DataFile]], schema: str, append: bool
+) -> dict[str, int]:
     import psycopg2
 
     con = warehouse.connect(cfg.name)
@@ -299,7 +329,11 @@ def _load_postgres(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[st
                     (schema, table),
                 )
                 existing = tuple(r[0] for r in cur.fetchall())
-                if existing == columns:
+                if append and existing and existing != columns:
+                    raise LoadError(_append_mismatch(target, existing, columns))
+                if append and existing:
+                    pass  # new rows go after the old ones
+                elif existing == columns:
                     # Keeps dependent views (staging) valid; truncate is transactional.
                     cur.execute(f"truncate table {target}")
                 else:
@@ -309,7 +343,8 @@ def _load_postgres(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[st
                     cur.execute(f"create table {target} ({cols})")
                 collist = ", ".join(_q(c) for c in columns)
                 # FREEZE: the table was created or truncated in this transaction.
-                copy_sql = f"copy {target} ({collist}) from stdin with (format csv, freeze)"
+                freeze = "" if append and existing else ", freeze"
+                copy_sql = f"copy {target} ({collist}) from stdin with (format csv{freeze})"
                 total = 0
                 for f in files:
                     stream = _CsvStream(f, columns)
@@ -329,21 +364,30 @@ def _load_postgres(cfg, plan: dict[str, list[DataFile]], schema: str) -> dict[st
 # ---------------------------------------------------------------- entry point
 
 
-def load(landing_dir: str | Path, target: str | None = None, *, schema: str = "raw") -> dict:
+def load(
+    landing_dir: str | Path,
+    target: str | None = None,
+    *,
+    schema: str = "raw",
+    append: bool = False,
+) -> dict:
     """Replace the raw tables of `target` (default: the profile's) with the landing
-    directory's data; return {table: rows loaded}. Raises LoadError, leaving the
-    previous raw data untouched, when anything is wrong with the input."""
+    directory's data, or with `append` add its rows to them (raw is append-only
+    for incremental builds; absent table folders add nothing); return {table: rows
+    loaded}. Raises LoadError, leaving the previous raw data untouched, when
+    anything is wrong with the input."""
     started = time.perf_counter()
-    plan = validate(landing_dir)
+    plan = validate(landing_dir, append=append)
     cfg = warehouse.target_config(target)
     if cfg.type == "duckdb":
-        counts = _load_duckdb(cfg, plan, schema)
+        counts = _load_duckdb(cfg, plan, schema, append)
     elif cfg.type == "postgres":
-        counts = _load_postgres(cfg, plan, schema)
+        counts = _load_postgres(cfg, plan, schema, append)
     else:
         raise LoadError(f"target {cfg.name!r} has unsupported type {cfg.type!r}")
     for table, rows in counts.items():
         n_files = len(plan[table])
         print(f"{schema}.{table:<18} {rows:>12,} rows  ({n_files} file{'s' * (n_files > 1)})")
-    print(f"loaded into {cfg.name} in {time.perf_counter() - started:.1f} s")
+    verb = "appended to" if append else "loaded into"
+    print(f"{verb} {cfg.name} in {time.perf_counter() - started:.1f} s")
     return counts

@@ -1,5 +1,5 @@
 -- Accepted events: canonical names, UTC timestamps, placeholder ids removed,
--- one row per message_id.
+-- one row per message_id, inside the retention window as of the build.
 -- A view: it only filters the classified table, so no second full copy is written.
 {{ config(materialized='view') }}
 
@@ -33,7 +33,9 @@ final as (
         context_country,
         properties
     from classified
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and occurred_at >= {{ retention_start() }}
 
 )
 

@@ -1,5 +1,5 @@
 -- Quarantined events exactly as the collector sent them, each with the first
--- rule it failed.
+-- rule it failed as of the build (the stored reason, or outside_retention).
 -- A view: it only filters the classified table, so no second full copy is written.
 {{ config(materialized='view') }}
 
@@ -8,6 +8,15 @@ with
 classified as (
 
     select * from {{ ref('base_tracking__events_classified') }}
+
+),
+
+reasoned as (
+
+    select
+        *,
+        {{ event_rejection_reason('rejection_reason', 'occurred_at') }} as reason_as_of
+    from classified
 
 ),
 
@@ -28,9 +37,9 @@ final as (
         context_referrer,
         raw_context_country as context_country,
         properties,
-        rejection_reason
-    from classified
-    where rejection_reason is not null
+        reason_as_of as rejection_reason
+    from reasoned
+    where reason_as_of is not null
 
 )
 

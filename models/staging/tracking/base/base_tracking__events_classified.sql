@@ -1,20 +1,64 @@
 -- Every raw event, parsed and normalized, with the first quarantine rule it
 -- fails (NULL when accepted). stg_tracking__events and
 -- stg_tracking__events_rejected split it; counts are conserved by construction.
+-- Incremental: each build reclassifies only the raw rows received since the
+-- last one (minus a lookback; macros/incremental.sql explains the buckets).
+-- Nothing stored depends on as_of: the retention rule is applied by the two
+-- views on top (macro event_rejection_reason).
 -- The required-property and bot rules are generated from these seeds:
 -- depends_on: {{ ref('event_taxonomy') }}
 -- depends_on: {{ ref('bot_user_agent_patterns') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='received_day',
+    on_schema_change='fail',
+) }}
 {%- set required_properties = seed_rows('event_taxonomy', ['event_name', 'required_properties']) %}
 {%- set bot_patterns = seed_rows('bot_user_agent_patterns', ['pattern']) %}
+{%- set event_names = seed_rows('event_taxonomy', ['event_name', 'aliases', 'category', 'score_category', 'consent_purpose']) %}
+{%- set version = classification_version([
+    required_properties, bot_patterns, event_names,
+    var('placeholder_identifiers'), var('future_tolerance_minutes'),
+]) %}
+{{ assert_classification_version(version) }}
 
 
 with
 
 source as (
 
-    select * from {{ source('tracking', 'events') }}
+    select
+        *,
+        {{ parse_timestamp('received_at') }} as received_at_utc
+    from {{ source('tracking', 'events') }}
 
 ),
+
+received as (
+
+    select
+        *,
+        {{ received_day('received_at_utc') }} as received_day
+    from source
+    {%- if is_incremental() %}
+    where
+        {{ received_day('received_at_utc') }} >= {{ reclassified_from_day() }}
+        or {{ received_day('received_at_utc') }} = {{ unparseable_received_day() }}
+    {%- endif %}
+
+),
+{%- if is_incremental() %}
+
+-- Accepted copies received before the reclassified days: a new copy of one of
+-- them is a duplicate, as in a full refresh (they were received earlier).
+accepted_earlier as (
+
+    select message_id from {{ this }}
+    where received_day < {{ reclassified_from_day() }} and failed_rule is null
+
+),
+{%- endif %}
 
 event_names as (
 
@@ -35,7 +79,8 @@ parsed as (
         {{ normalize_email('source.email') }} as email,
         lower(trim(source.source)) as source,
         {{ parse_timestamp('source.occurred_at') }} as occurred_at,
-        {{ parse_timestamp('source.received_at') }} as received_at,
+        source.received_at_utc as received_at,
+        source.received_day,
         trim(source.context_ip) as context_ip,
         source.context_user_agent,
         source.context_page_url,
@@ -51,7 +96,7 @@ parsed as (
         source.occurred_at as raw_occurred_at,
         source.received_at as raw_received_at,
         source.context_country as raw_context_country
-    from source
+    from received as source
     left join event_names
         on {{ normalize_event_name('source.event') }} = event_names.normalized_name
 
@@ -60,16 +105,18 @@ parsed as (
 {{ quarantine_ctes('parsed', [
     ('missing_message_id', 'message_id is null'),
 ] + timestamp_rules() + [
-    ('outside_retention', 'occurred_at < ' ~ dbt.dateadd('day', -var('retention_days'), as_of_timestamp())),
     ('unknown_event', 'event_name is null'),
     ('missing_required_property', missing_required_property('event_name', 'properties', required_properties)),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
     ('bot_user_agent', matches_any_pattern('context_user_agent', bot_patterns | map(attribute=0) | list)),
-]) }},
+], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
 
 final as (
 
-    select * from classified
+    select
+        *,
+        '{{ version }}' as classification_version
+    from classified
 
 )
 

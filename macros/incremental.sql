@@ -1,0 +1,96 @@
+{#- Incremental classification of raw events (base_tracking__events_classified).
+
+    Raw events are append-only; the collector's received_at tells what is new.
+    Rows are kept in buckets of one received day (`received_day`). An incremental
+    build reclassifies every raw row received on or after `reclassified_from_day()`
+    (the last received day already classified, minus var incremental_lookback_days)
+    and replaces those whole days (delete+insert on received_day), so rows that
+    land late but inside the lookback are classified exactly as a full refresh
+    would. Rows whose received_at cannot be parsed share one bucket, reclassified
+    at every build. A row landing with a received_at older than the lookback is
+    not picked up: the row_count_conserved test on raw.events then fails, and
+    `dbt build --full-refresh --select base_tracking__events_classified+` repairs it. -#}
+
+{#- The bucket of rows whose received_at is unparseable. -#}
+{% macro unparseable_received_day() -%}
+    cast('1900-01-01' as date)
+{%- endmacro %}
+
+{#- A row's received-day bucket. -#}
+{% macro received_day(received_at) -%}
+    coalesce(cast({{ received_at }} as date), {{ unparseable_received_day() }})
+{%- endmacro %}
+
+{#- The first received day an incremental build reclassifies (a scalar subquery
+    on the model's current table; every day when it is empty). -#}
+{% macro reclassified_from_day() -%}
+    (
+        select coalesce(
+            cast({{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), 'max(received_day)') }} as date),
+            cast('0001-01-01' as date)
+        )
+        from {{ this }}
+        where received_day <> {{ unparseable_received_day() }}
+    )
+{%- endmacro %}
+
+{#- A short fingerprint of everything the stored classification depends on
+    besides the raw row (rules, seeds, vars). -#}
+{% macro classification_version(parts) -%}
+    {%- set plain = [] -%}
+    {%- for part in parts -%}
+        {%- if part is iterable and part is not string -%}
+            {%- for item in part -%}
+                {%- do plain.append(item | list if item is iterable and item is not string else item) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- do plain.append(part) -%}
+        {%- endif -%}
+        {%- do plain.append('|') -%}
+    {%- endfor -%}
+    {{ return(local_md5(plain | tojson)[:12]) }}
+{%- endmacro %}
+
+{#- Stops an incremental build whose stored rows were classified under other
+    rules (a changed taxonomy, alias, bot pattern or placeholder list): mixing
+    them would make the table disagree with a full refresh. -#}
+{% macro assert_classification_version(version) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'classification_version' not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ ' predates incremental classification. Rebuild it with'
+                ~ ' `dbt build --full-refresh --select ' ~ this.identifier ~ '+`.'
+            ) }}
+        {%- endif -%}
+        {%- set found = run_query(
+            'select distinct classification_version from ' ~ this
+            ~ " where classification_version <> '" ~ version ~ "'"
+        ) -%}
+        {%- if found.rows | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ ' was classified under other rules (version '
+                ~ found.rows[0][0] ~ ', now ' ~ version ~ '): the taxonomy, aliases, bot patterns or'
+                ~ ' placeholder identifiers changed. Rebuild it with'
+                ~ ' `dbt build --full-refresh --select ' ~ this.identifier ~ '+`.'
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The reason an event is quarantined, as of the build: the stored,
+    as_of-independent reason, with outside_retention (which moves with as_of)
+    placed in its rule order, after the timestamp rules. -#}
+{% macro event_rejection_reason(stored_reason, occurred_at) -%}
+    case
+        when {{ stored_reason }} in ('missing_message_id', 'unparseable_timestamp', 'future_timestamp')
+            then {{ stored_reason }}
+        when {{ occurred_at }} < {{ retention_start() }} then 'outside_retention'
+        else {{ stored_reason }}
+    end
+{%- endmacro %}
+
+{#- The oldest occurred_at kept: var retention_days before as_of. -#}
+{% macro retention_start() -%}
+    {{ dbt.dateadd('day', -var('retention_days'), as_of_timestamp()) }}
+{%- endmacro %}
