@@ -481,15 +481,31 @@ def _timed_dbt(args, *, target, env, target_path, sampler, record, name) -> dict
 
 
 def _append_events_sql(dialect: str) -> str:
-    """Append ~1% of the events again with new message_ids ('-inc' suffix)."""
+    """Append ~1% of the events again as new landings: new message_ids ('-inc'
+    suffix), received one minute after the latest event received so far, except
+    one in three, which land late (received a day before it, inside the
+    incremental lookback). occurred_at is kept (late client events)."""
     cols = (
-        "event, anonymous_id, user_id, email, source, occurred_at, received_at, context_ip, "
+        "event, anonymous_id, user_id, email, source, occurred_at, context_ip, "
         "context_user_agent, context_page_url, context_referrer, context_country, properties"
     )
+    if dialect == "duckdb":
+        iso = "strftime({}, '%Y-%m-%dT%H:%M:%S.%gZ')"
+        latest = "cast(max(received_at) as timestamp)"
+        iso_text = "regexp_matches(received_at, '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$')"
+    else:
+        iso = """to_char({}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+        latest = "cast(max(received_at) as timestamp)"
+        iso_text = "received_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$'"
+    received = iso.format(
+        "case when right(message_id, 2) = '00' "
+        "then latest.at - interval '1 day' else latest.at + interval '1 minute' end"
+    )
     return (
-        f"insert into raw.events (message_id, {cols}) "
-        f"select message_id || '-inc', {cols} from raw.events "
-        "where right(message_id, 2) in ('00', '01', '02') "
+        f"insert into raw.events (message_id, received_at, {cols}) "
+        f"select message_id || '-inc', {received}, {cols} "
+        f"from raw.events, (select {latest} as at from raw.events where {iso_text}) as latest "
+        "where right(message_id, 2) in ('00', '01', '02')"
     )
 
 

@@ -175,9 +175,7 @@ def _culprit(con, group: list[DataFile], columns: tuple[str, ...], error: Except
     return LoadError(f"{where}: cannot be read ({message})")
 
 
-def _load_duckdb(
-    cfg, plan: dict[str, list[DataFile]], schema: str, append: bool
-) -> dict[str, int]:
+def _load_duckdb(cfg, plan: dict[str, list[DataFile]], schema: str, append: bool) -> dict[str, int]:
     con = warehouse.connect(cfg.name)
     try:
         # Raw rows have no meaningful order (staging breaks ties on content), and

@@ -16,10 +16,11 @@ FLOAT_RELATIVE_TOLERANCE = 1e-9
 WALL_CLOCK_COLUMNS = {"built_at", "recorded_at"}
 
 
-def base_tables(warehouse, schema: str) -> list[str]:
+def relations(warehouse, schema: str) -> list[str]:
+    """Tables and views of `schema`, by name."""
     rows = warehouse.query(
         "select table_name from information_schema.tables "
-        f"where table_schema = '{schema}' and table_type = 'BASE TABLE' order by 1"
+        f"where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW') order by 1"
     )
     return [r[0] for r in rows]
 

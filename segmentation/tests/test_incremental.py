@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation.dbt import DbtError, run_dbt
-from segmentation.tests.compare import assert_same_rows, base_tables, table_rows
+from segmentation.tests.compare import assert_same_rows, relations, table_rows
 from segmentation.tests.conftest import AS_OF, WORK_DIR, Warehouse, _environ
 
 # Batch k holds the rows received before BATCH_ENDS[k] (and after the previous end).
@@ -157,15 +157,15 @@ def incremental_run(sample_dir: Path):
 
 
 def _compared_tables(warehouse: Warehouse) -> list[str]:
-    marts = [f"marts.{t}" for t in base_tables(warehouse, "marts") if t != CHANGE_LOG]
+    marts = [f"marts.{t}" for t in relations(warehouse, "marts") if t != CHANGE_LOG]
     return ["staging.base_tracking__events_classified", *marts]
 
 
 def test_incremental_batches_equal_a_full_refresh(incremental_run):
     warehouse, env, work = incremental_run
-    relations = _compared_tables(warehouse)
-    assert "marts.fct_events" in relations and "marts.fct_segment_membership" in relations
-    incremental = {r: table_rows(warehouse, r, HISTORY.get(r, frozenset())) for r in relations}
+    compared = _compared_tables(warehouse)
+    assert "marts.fct_events" in compared and "marts.fct_segment_membership" in compared
+    incremental = {r: table_rows(warehouse, r, HISTORY.get(r, frozenset())) for r in compared}
 
     # The batches exercised what they should: late rows, cross-batch duplicates
     # and the withdrawals (events after them are excluded for lack of consent).
@@ -200,8 +200,8 @@ def test_incremental_batches_equal_a_full_refresh(incremental_run):
         env=env,
         target_path=str(work / "dbt"),
     )
-    assert _compared_tables(warehouse) == relations
-    for relation in relations:
+    assert _compared_tables(warehouse) == compared
+    for relation in compared:
         full = table_rows(warehouse, relation, HISTORY.get(relation, frozenset()))
         assert_same_rows(relation, incremental[relation], full)
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from segmentation.tests.compare import assert_same_rows, base_tables, table_rows
+from segmentation.tests.compare import assert_same_rows, relations, table_rows
 from segmentation.tests.conftest import WORK_DIR
 
 REVERSE_ETL_MARTS = {"fct_segment_membership", "fct_segment_membership_changes", "dim_segments"}
@@ -16,8 +16,8 @@ REVERSE_ETL_MARTS = {"fct_segment_membership", "fct_segment_membership_changes",
 
 @pytest.mark.postgres
 def test_every_mart_is_identical_on_duckdb_and_postgres(duckdb_warehouse, postgres_warehouse):
-    duck_tables = base_tables(duckdb_warehouse, "marts")
-    assert duck_tables == base_tables(postgres_warehouse, "marts")
+    duck_tables = relations(duckdb_warehouse, "marts")
+    assert duck_tables == relations(postgres_warehouse, "marts")
     assert "fct_events" in duck_tables
     for table in duck_tables:
         assert_same_rows(
@@ -80,7 +80,7 @@ FORBIDDEN_LAYERS = [
 
 @pytest.mark.postgres
 def test_bi_role_reads_marts_but_not_pii_columns_or_other_layers(postgres_warehouse):
-    marts = base_tables(postgres_warehouse, "marts")
+    marts = relations(postgres_warehouse, "marts")
     pii = _pii_columns()
     assert pii, "some mart columns must be tagged pii (the identity map's values at least)"
     conn = _connect_as("bi_reader")
@@ -111,7 +111,7 @@ def test_bi_role_reads_marts_but_not_pii_columns_or_other_layers(postgres_wareho
 
 @pytest.mark.postgres
 def test_reverse_etl_role_reads_only_the_membership_marts(postgres_warehouse):
-    marts = set(base_tables(postgres_warehouse, "marts"))
+    marts = set(relations(postgres_warehouse, "marts"))
     assert marts >= REVERSE_ETL_MARTS
     conn = _connect_as("reverse_etl")
     try:

@@ -1,6 +1,9 @@
 -- Accepted events of living persons, inside the retention window, for which
 -- analytics consent (and the consent of the event's own purpose) held when they
 -- occurred; resolved to person and account. No email, IP or user agent here.
+-- A view: it only filters int_events_resolved, so no second full copy of every
+-- event is written at each build.
+{{ config(materialized='view') }}
 with
 
 events as (
