@@ -31,6 +31,22 @@
 {#- An ISO-8601 text timestamp as a UTC `timestamp` (no time zone); NULL when it
     cannot be parsed. Text without an offset is read as UTC. -#}
 {% macro parse_timestamp(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp', 'behavioral_segmentation')(expression)) }}
+{%- endmacro %}
+
+{#- DuckDB: the collector's canonical shape (YYYY-MM-DDTHH:MM:SS.mmmZ, digits
+    where the shape has 9s) goes through one strptime; anything else through the
+    general path. Same values (the shape is UTC, a valid date parses the same
+    both ways, an invalid one is NULL both ways), 3x faster at 10M rows. -#}
+{% macro duckdb__parse_timestamp(expression) -%}
+    case
+        when translate(trim({{ expression }}), '0123456789', '9999999999') = '9999-99-99T99:99:99.999Z'
+            then try_strptime(trim({{ expression }}), '%Y-%m-%dT%H:%M:%S.%gZ')
+        else {{ default__parse_timestamp(expression) }}
+    end
+{%- endmacro %}
+
+{% macro default__parse_timestamp(expression) -%}
     {%- set iso = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?[ ]?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?$'" -%}
     case
         when {{ regex_matches('trim(' ~ expression ~ ')', iso) }}

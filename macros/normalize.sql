@@ -71,9 +71,13 @@
     columns raw_received_at and raw_occurred_at in `from_cte`.
     `accepted_earlier`: for incremental models, a relation of the message_ids
     accepted in rows received before the ones in `from_cte`; a copy of one of
-    them is a duplicate too. -#}
-{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none) -%}
-checked as (
+    them is a duplicate too.
+    `repeated_message_ids`: optionally, a relation of the message_ids that may
+    occur more than once in `from_cte` (a superset is fine). Only their rows
+    then go through the dedupe window: at 10M wide rows the window over all of
+    them spills and dominates the model. -#}
+{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none, repeated_message_ids=none) -%}
+checked as {{ 'not materialized ' if repeated_message_ids }}(
 
     select
         *,
@@ -83,6 +87,19 @@ checked as (
 ),
 
 classified as (
+    {%- if repeated_message_ids %}
+
+    select
+        *,
+        failed_rule as rejection_reason
+    from checked
+    where not exists (
+        select 1 from {{ repeated_message_ids }} as repeated
+        where repeated.message_id = checked.message_id
+    )
+
+    union all
+    {%- endif %}
 
     select
         *,
@@ -94,13 +111,20 @@ classified as (
                     order by received_at, raw_received_at, raw_occurred_at
                 ) > 1 then 'duplicate_message_id'
                 {%- if accepted_earlier %}
-                when failed_rule is null and message_id in (
-                    select message_id from {{ accepted_earlier }}
+                when failed_rule is null and exists (
+                    select 1 from {{ accepted_earlier }} as earlier
+                    where earlier.message_id = checked.message_id
                 ) then 'duplicate_message_id'
                 {%- endif %}
             end
         ) as rejection_reason
     from checked
+    {%- if repeated_message_ids %}
+    where exists (
+        select 1 from {{ repeated_message_ids }} as repeated
+        where repeated.message_id = checked.message_id
+    )
+    {%- endif %}
 
 )
 {%- endmacro %}

@@ -159,7 +159,7 @@ def _phase(seconds, peak=1024**3):
     return {"seconds": seconds, "peak_rss_bytes": peak}
 
 
-def _run(run_s=50.0, baseline=5.0, test_s=20.0, peak=3 * 1024**3):
+def _run(run_s=50.0, baseline=5.0, test_s=20.0, peak=3 * 1024**3, incremental_s=None):
     run = {
         "target": "duckdb",
         "n_events": 10_000_000,
@@ -172,6 +172,7 @@ def _run(run_s=50.0, baseline=5.0, test_s=20.0, peak=3 * 1024**3):
             "build": _phase(80.0),
             "run": _phase(run_s),
             "test": _phase(test_s, peak),
+            **({"incremental": _phase(incremental_s)} if incremental_s is not None else {}),
         },
         "build": bench.stage_breakdown(RUN_RESULTS, MANIFEST),
         "test": bench.stage_breakdown(RUN_RESULTS, MANIFEST),
@@ -200,9 +201,27 @@ def test_ratios_and_events_per_second():
 
 
 def test_targets_pass_at_the_limits_and_fail_beyond():
-    ok = _targets(_run(run_s=50.0, baseline=5.0, test_s=59.9, peak=bench.MEMORY_LIMIT_BYTES))
+    ok = _targets(
+        _run(
+            run_s=50.0,
+            baseline=5.0,
+            test_s=59.9,
+            peak=bench.MEMORY_LIMIT_BYTES,
+            incremental_s=10.0,  # a fifth of the full run
+        )
+    )
     assert all(t["passed"] for t in ok.values()), ok
-    bad = _targets(_run(run_s=61.0, baseline=6.0, test_s=60.0, peak=bench.MEMORY_LIMIT_BYTES + 1))
+    bad = _targets(
+        _run(
+            run_s=61.0,
+            baseline=6.0,
+            test_s=60.0,
+            peak=bench.MEMORY_LIMIT_BYTES + 1,
+            incremental_s=30.0,
+        )
+    )
+    assert bad["incremental <= 1/5 of run"]["passed"] is False  # 0.49
+    assert bad["incremental < 30 s"]["passed"] is False
     assert bad["dbt run <= 10x baseline"]["passed"] is False  # 10.17x
     assert bad["dbt run < 60 s"]["passed"] is False
     assert bad["data tests < 60 s"]["passed"] is False
@@ -211,6 +230,8 @@ def test_targets_pass_at_the_limits_and_fail_beyond():
     run = _run()
     del run["phases"]["baseline"]
     assert _targets(bench.derive(run))["dbt run <= 10x baseline"]["passed"] is None
+    # no incremental build measured: not applicable either
+    assert _targets(run)["incremental < 30 s"]["passed"] is None
 
 
 def test_report_table_and_json_shape(tmp_path):
