@@ -168,14 +168,16 @@ shared_nodes as {{ identity_materialized() }} (
 links as {{ identity_materialized() }} (
 
     select
-        src_id,
-        dst_id,
-        dst_rank,
-        last_seen_at
+        arcs.src_id,
+        arcs.dst_id,
+        arcs.dst_rank,
+        arcs.last_seen_at
     from arcs
-    where
-        not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.src_id)
-        and not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.dst_id)
+    left join shared_nodes as shared_src
+        on arcs.src_id = shared_src.node_id
+    left join shared_nodes as shared_dst
+        on arcs.dst_id = shared_dst.node_id
+    where shared_src.node_id is null and shared_dst.node_id is null
 
 ),
 
@@ -204,17 +206,17 @@ candidates_{{ round }} as (
     from labeled_{{ round - 1 }}
     inner join links
         on labeled_{{ round - 1 }}.node_id = links.src_id
+    left join labeled_{{ round - 1 }} as previous
+        on links.dst_id = previous.node_id
+    {%- if round > 1 %}
+    left join labeled_{{ round - 2 }} as before_previous
+        on links.dst_id = before_previous.node_id
+    {%- endif %}
     where
         links.dst_rank > 0
-        and not exists (
-            select 1 from labeled_{{ round - 1 }} as previous
-            where previous.node_id = links.dst_id
-        )
+        and previous.node_id is null
         {%- if round > 1 %}
-        and not exists (
-            select 1 from labeled_{{ round - 2 }} as previous
-            where previous.node_id = links.dst_id
-        )
+        and before_previous.node_id is null
         {%- endif %}
 
 ),
@@ -252,9 +254,11 @@ component_links_0 as {{ identity_materialized() }} (
         links.src_id,
         links.dst_id
     from links
-    where
-        not exists (select 1 from labeled where labeled.node_id = links.src_id)
-        and not exists (select 1 from labeled where labeled.node_id = links.dst_id)
+    left join labeled as labeled_src
+        on links.src_id = labeled_src.node_id
+    left join labeled as labeled_dst
+        on links.dst_id = labeled_dst.node_id
+    where labeled_src.node_id is null and labeled_dst.node_id is null
 
 ),
 
