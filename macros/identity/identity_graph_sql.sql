@@ -15,13 +15,18 @@
 with
 
 {# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
-    A self pair's right side repeats its left side: only its left side counts. #}
+    A self pair's right side repeats its left side: only its left side counts.
+    is_linked: the endpoint of a pair between two different identifiers. #}
 endpoints as (
 
     select
         left_type as identifier_type,
         left_value as identifier_value,
-        first_seen_at
+        first_seen_at,
+        case
+            when left_type = right_type and left_value = right_value then 0
+            else 1
+        end as is_linked
     from {{ edges }}
 
     union all
@@ -29,20 +34,35 @@ endpoints as (
     select
         right_type as identifier_type,
         right_value as identifier_value,
-        first_seen_at
+        first_seen_at,
+        1 as is_linked
     from {{ edges }}
     where not (left_type = right_type and left_value = right_value)
 
 ),
 
-grouped_nodes as (
+grouped_nodes as {{ identity_materialized() }} (
 
     select
         identifier_type,
         identifier_value,
-        min(first_seen_at) as first_seen_at
+        min(first_seen_at) as first_seen_at,
+        max(is_linked) as is_linked
     from endpoints
     group by identifier_type, identifier_value
+
+),
+
+{# An identifier in no pair with another one (2.1M of 5.6M at 5M) is a person
+    of its own and never compared with another: it skips the node ids, the
+    joins and the rounds, and goes straight to the output. #}
+solo_nodes as (
+
+    select
+        identifier_type,
+        identifier_value
+    from grouped_nodes
+    where is_linked = 0
 
 ),
 
@@ -60,11 +80,12 @@ ranked_nodes as (
             else 4
         end as type_rank
     from grouped_nodes
+    where is_linked = 1
 
 ),
 
-{# node_id follows the identifier order, so every "first in identifier order"
-    is a min(node_id): type rank * 2^40 + the rank within the type (one sort
+{# Identifiers with a link only. node_id follows the identifier order, so
+    every "first in identifier order" is a min(node_id): type rank * 2^40 + the rank within the type (one sort
     per type, which parallelizes better than one global sort; the ids need not
     be dense). Unknown types (rejected by resolve_identities) come last. #}
 nodes as {{ identity_materialized() }} (
@@ -429,6 +450,17 @@ final as (
     inner join persons
         on anchored.anchor_id = persons.anchor_id
     where anchored.anchor_id <> anchored.node_id
+
+    union all
+
+    select
+        identifier_type,
+        identifier_value,
+        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id,
+        identifier_type as anchor_type,
+        identifier_value as anchor_value,
+        false as is_shared_device
+    from solo_nodes
 
 )
 
