@@ -204,7 +204,8 @@ links as {{ identity_materialized() }} (
 
 {# Breadth-first search from every user_id at once. Round r labels the
     neighbours of round r-1's labels that are not labeled yet; in an undirected
-    graph those are the neighbours not labeled in rounds r-1 and r-2. #}
+    graph those are the neighbours not labeled in rounds r-1 and r-2 (round 0
+    labels user ids only, which dst_rank > 0 already excludes). #}
 labeled_0 as {{ identity_materialized() }} (
 
     select
@@ -227,16 +228,20 @@ candidates_{{ round }} as (
     from labeled_{{ round - 1 }}
     inner join links
         on labeled_{{ round - 1 }}.node_id = links.src_id
+    {%- if round > 1 %}
     left join labeled_{{ round - 1 }} as previous
         on links.dst_id = previous.node_id
-    {%- if round > 1 %}
+    {%- endif %}
+    {%- if round > 2 %}
     left join labeled_{{ round - 2 }} as before_previous
         on links.dst_id = before_previous.node_id
     {%- endif %}
     where
         links.dst_rank > 0
-        and previous.node_id is null
         {%- if round > 1 %}
+        and previous.node_id is null
+        {%- endif %}
+        {%- if round > 2 %}
         and before_previous.node_id is null
         {%- endif %}
 
@@ -283,15 +288,29 @@ component_links_0 as {{ identity_materialized() }} (
 
 ),
 
-representatives_0 as {{ identity_materialized() }} (
+{# Round 1, written out: every identifier is its own representative, so every
+    cluster is open (links join different identifiers), none is settled, and
+    the new representative is the smallest of the identifier and its
+    neighbours, without a join. #}
+representatives_1 as {{ identity_materialized() }} (
 
-    select distinct
+    select
         src_id as node_id,
-        src_id as representative
+        least(src_id, min(dst_id)) as representative
+    from component_links_0
+    group by src_id
+
+),
+
+component_links_1 as (
+
+    select
+        src_id,
+        dst_id
     from component_links_0
 
 ),
-{% for round in range(1, max_rounds + 1) %}
+{% for round in range(2, max_rounds + 1) %}
 linked_representatives_{{ round }} as {{ identity_materialized() }} (
 
     select
@@ -378,7 +397,7 @@ assignments as (
         node_id,
         label as anchor_id
     from labeled
-    {% for round in range(1, max_rounds + 1) %}
+    {% for round in range(2, max_rounds + 1) %}
     union all
 
     select
