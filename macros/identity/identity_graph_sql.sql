@@ -158,9 +158,16 @@ arcs as (
 
 ),
 
+{%- set neighbour_limit -%}
+    case
+        when src_rank = 2 and dst_rank = 0 then {{ var('identity_max_user_ids_per_anonymous_id') | int }}
+        when src_rank = 2 and dst_rank = 1 then {{ var('identity_max_emails_per_anonymous_id') | int }}
+        else {{ var('identity_max_user_ids_per_email') | int }}
+    end
+{%- endset %}
 limited_neighbours as (
 
-    select distinct
+    select
         src_id,
         src_rank,
         dst_id,
@@ -172,16 +179,41 @@ limited_neighbours as (
 
 ),
 
+{# Arc counts bound distinct neighbour counts from above (a pair may come in
+    both orientations): only identifiers with more arcs than the limit need
+    the costlier distinct count. #}
+busy_sources as (
+
+    select
+        src_id,
+        dst_rank
+    from limited_neighbours
+    group by src_id, src_rank, dst_rank
+    having count(*) > {{ neighbour_limit }}
+
+),
+
+busy_neighbours as (
+
+    select
+        limited_neighbours.src_id,
+        limited_neighbours.src_rank,
+        limited_neighbours.dst_id,
+        limited_neighbours.dst_rank
+    from limited_neighbours
+    inner join busy_sources
+        on
+            limited_neighbours.src_id = busy_sources.src_id
+            and limited_neighbours.dst_rank = busy_sources.dst_rank
+
+),
+
 shared_nodes as {{ identity_materialized() }} (
 
     select distinct src_id as node_id
-    from limited_neighbours
+    from busy_neighbours
     group by src_id, src_rank, dst_rank
-    having count(*) > case
-        when src_rank = 2 and dst_rank = 0 then {{ var('identity_max_user_ids_per_anonymous_id') | int }}
-        when src_rank = 2 and dst_rank = 1 then {{ var('identity_max_emails_per_anonymous_id') | int }}
-        else {{ var('identity_max_user_ids_per_email') | int }}
-    end
+    having count(distinct dst_id) > {{ neighbour_limit }}
 
 ),
 
@@ -190,6 +222,7 @@ links as {{ identity_materialized() }} (
 
     select
         arcs.src_id,
+        arcs.src_rank,
         arcs.dst_id,
         arcs.dst_rank,
         arcs.last_seen_at
@@ -215,7 +248,32 @@ labeled_0 as {{ identity_materialized() }} (
     where type_rank = 0
 
 ),
-{% for round in range(1, max_rounds + 1) %}
+
+{# Round 1: the links out of a user_id, labeled by it (no join). #}
+candidates_1 as (
+
+    select
+        dst_id as node_id,
+        src_id as label,
+        row_number() over (
+            partition by dst_id
+            order by last_seen_at desc, src_id
+        ) as candidate_rank
+    from links
+    where src_rank = 0 and dst_rank > 0
+
+),
+
+labeled_1 as {{ identity_materialized() }} (
+
+    select
+        node_id,
+        label
+    from candidates_1
+    where candidate_rank = 1
+
+),
+{% for round in range(2, max_rounds + 1) %}
 candidates_{{ round }} as (
 
     select
@@ -228,19 +286,15 @@ candidates_{{ round }} as (
     from labeled_{{ round - 1 }}
     inner join links
         on labeled_{{ round - 1 }}.node_id = links.src_id
-    {%- if round > 1 %}
     left join labeled_{{ round - 1 }} as previous
         on links.dst_id = previous.node_id
-    {%- endif %}
     {%- if round > 2 %}
     left join labeled_{{ round - 2 }} as before_previous
         on links.dst_id = before_previous.node_id
     {%- endif %}
     where
         links.dst_rank > 0
-        {%- if round > 1 %}
         and previous.node_id is null
-        {%- endif %}
         {%- if round > 2 %}
         and before_previous.node_id is null
         {%- endif %}
@@ -273,7 +327,8 @@ labeled as {{ identity_materialized() }} (
     a link take part (the others are persons of their own). A cluster (the
     identifiers sharing a representative) with no link to another cluster is a
     whole component whose representative is its smallest identifier: it is
-    settled and leaves the rounds. #}
+    settled and leaves the rounds. No user_id is in there (all are labeled):
+    the rank filter spares most links the anti-joins. #}
 component_links_0 as {{ identity_materialized() }} (
 
     select
@@ -284,7 +339,11 @@ component_links_0 as {{ identity_materialized() }} (
         on links.src_id = labeled_src.node_id
     left join labeled as labeled_dst
         on links.dst_id = labeled_dst.node_id
-    where labeled_src.node_id is null and labeled_dst.node_id is null
+    where
+        links.src_rank > 0
+        and links.dst_rank > 0
+        and labeled_src.node_id is null
+        and labeled_dst.node_id is null
 
 ),
 
