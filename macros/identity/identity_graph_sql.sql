@@ -14,13 +14,17 @@
 {%- set max_rounds = var('identity_max_rounds') | int -%}
 with
 
-{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
+{# Identifiers are keyed by (type_rank, value): an integer and a string hash,
+    group and join faster than two strings. Types other than the four of the
+    contract (resolve_identities rejects them) get no rank: their identifiers
+    are left out, which the data test identity_graph_covers_edges reports.
+    `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
     A self pair's right side repeats its left side: only its left side counts.
     is_linked: the endpoint of a pair between two different identifiers. #}
 endpoints as (
 
     select
-        left_type as identifier_type,
+        {{ identity_type_rank('left_type') }} as type_rank,
         left_value as identifier_value,
         first_seen_at,
         case
@@ -32,7 +36,7 @@ endpoints as (
     union all
 
     select
-        right_type as identifier_type,
+        {{ identity_type_rank('right_type') }} as type_rank,
         right_value as identifier_value,
         first_seen_at,
         1 as is_linked
@@ -44,12 +48,13 @@ endpoints as (
 grouped_nodes as {{ identity_materialized() }} (
 
     select
-        identifier_type,
+        type_rank,
         identifier_value,
         min(first_seen_at) as first_seen_at,
         max(is_linked) as is_linked
     from endpoints
-    group by identifier_type, identifier_value
+    where type_rank is not null
+    group by type_rank, identifier_value
 
 ),
 
@@ -59,55 +64,38 @@ grouped_nodes as {{ identity_materialized() }} (
 solo_nodes as (
 
     select
-        identifier_type,
+        {{ identity_type_name('type_rank') }} as identifier_type,
         identifier_value
     from grouped_nodes
     where is_linked = 0
 
 ),
 
-ranked_nodes as (
-
-    select
-        identifier_type,
-        identifier_value,
-        first_seen_at,
-        case identifier_type
-            when 'user_id' then 0
-            when 'email' then 1
-            when 'anonymous_id' then 2
-            when 'contact_id' then 3
-            else 4
-        end as type_rank
-    from grouped_nodes
-    where is_linked = 1
-
-),
-
 {# Identifiers with a link only. node_id follows the identifier order, so
-    every "first in identifier order" is a min(node_id): type rank * 2^40 + the rank within the type (one sort
-    per type, which parallelizes better than one global sort; the ids need not
-    be dense). Unknown types (rejected by resolve_identities) come last. #}
+    every "first in identifier order" is a min(node_id): type rank * 2^40 + the
+    rank within the type (one sort per type, which parallelizes better than one
+    global sort; the ids need not be dense). #}
 nodes as {{ identity_materialized() }} (
 
     select
-        identifier_type,
+        {{ identity_type_name('type_rank') }} as identifier_type,
         identifier_value,
         type_rank,
         type_rank * 1099511627776 + row_number() over (
             partition by type_rank
-            order by first_seen_at, {{ identity_bytewise('identifier_value') }}, identifier_type
+            order by first_seen_at, {{ identity_bytewise('identifier_value') }}
         ) as node_id
-    from ranked_nodes
+    from grouped_nodes
+    where is_linked = 1
 
 ),
 
 proper_edges as (
 
     select
-        left_type,
+        {{ identity_type_rank('left_type') }} as left_rank,
         left_value,
-        right_type,
+        {{ identity_type_rank('right_type') }} as right_rank,
         right_value,
         last_seen_at
     from {{ edges }}
@@ -127,11 +115,11 @@ pairs as {{ identity_materialized() }} (
     from proper_edges
     inner join nodes as left_nodes
         on
-            proper_edges.left_type = left_nodes.identifier_type
+            proper_edges.left_rank = left_nodes.type_rank
             and proper_edges.left_value = left_nodes.identifier_value
     inner join nodes as right_nodes
         on
-            proper_edges.right_type = right_nodes.identifier_type
+            proper_edges.right_rank = right_nodes.type_rank
             and proper_edges.right_value = right_nodes.identifier_value
 
 ),
@@ -543,6 +531,26 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#- Type rank (anchor priority) of an identifier type; NULL for other types. -#}
+{% macro identity_type_rank(type_column) -%}
+    case {{ type_column }}
+            when 'user_id' then 0
+            when 'email' then 1
+            when 'anonymous_id' then 2
+            when 'contact_id' then 3
+        end
+{%- endmacro %}
+
+{#- The identifier type of a type rank. -#}
+{% macro identity_type_name(rank_column) -%}
+    case {{ rank_column }}
+            when 0 then 'user_id'
+            when 1 then 'email'
+            when 2 then 'anonymous_id'
+            when 3 then 'contact_id'
+        end
 {%- endmacro %}
 
 {#- `as materialized` for CTEs read several times: without it the unrolled
