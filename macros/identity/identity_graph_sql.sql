@@ -14,79 +14,88 @@
 {%- set max_rounds = var('identity_max_rounds') | int -%}
 with
 
-{# `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
-    A self pair's right side repeats its left side: only its left side counts. #}
+{# Identifiers are keyed by (type_rank, value): an integer and a string hash,
+    group and join faster than two strings. Types other than the four of the
+    contract (resolve_identities rejects them) get no rank: their identifiers
+    are left out, which the data test identity_graph_covers_edges reports.
+    `edges` is read twice: not wrapped in a CTE, which DuckDB would materialize.
+    A self pair's right side repeats its left side: only its left side counts.
+    is_linked: the endpoint of a pair between two different identifiers. #}
 endpoints as (
 
     select
-        left_type as identifier_type,
+        {{ identity_type_rank('left_type') }} as type_rank,
         left_value as identifier_value,
-        first_seen_at
+        first_seen_at,
+        case
+            when left_type = right_type and left_value = right_value then 0
+            else 1
+        end as is_linked
     from {{ edges }}
 
     union all
 
     select
-        right_type as identifier_type,
+        {{ identity_type_rank('right_type') }} as type_rank,
         right_value as identifier_value,
-        first_seen_at
+        first_seen_at,
+        1 as is_linked
     from {{ edges }}
     where not (left_type = right_type and left_value = right_value)
 
 ),
 
-grouped_nodes as (
+grouped_nodes as {{ identity_materialized() }} (
 
     select
-        identifier_type,
+        type_rank,
         identifier_value,
-        min(first_seen_at) as first_seen_at
+        min(first_seen_at) as first_seen_at,
+        max(is_linked) as is_linked
     from endpoints
-    group by identifier_type, identifier_value
+    where type_rank is not null
+    group by type_rank, identifier_value
 
 ),
 
-ranked_nodes as (
+{# An identifier in no pair with another one (2.1M of 5.6M at 5M) is a person
+    of its own and never compared with another: it skips the node ids, the
+    joins and the rounds, and goes straight to the output. #}
+solo_nodes as (
 
     select
-        identifier_type,
-        identifier_value,
-        first_seen_at,
-        case identifier_type
-            when 'user_id' then 0
-            when 'email' then 1
-            when 'anonymous_id' then 2
-            when 'contact_id' then 3
-            else 4
-        end as type_rank
+        {{ identity_type_name('type_rank') }} as identifier_type,
+        identifier_value
     from grouped_nodes
+    where is_linked = 0
 
 ),
 
-{# node_id follows the identifier order, so every "first in identifier order"
-    is a min(node_id): type rank * 2^40 + the rank within the type (one sort
-    per type, which parallelizes better than one global sort; the ids need not
-    be dense). Unknown types (rejected by resolve_identities) come last. #}
+{# Identifiers with a link only. node_id follows the identifier order, so
+    every "first in identifier order" is a min(node_id): type rank * 2^40 + the
+    rank within the type (one sort per type, which parallelizes better than one
+    global sort; the ids need not be dense). #}
 nodes as {{ identity_materialized() }} (
 
     select
-        identifier_type,
+        {{ identity_type_name('type_rank') }} as identifier_type,
         identifier_value,
         type_rank,
         type_rank * 1099511627776 + row_number() over (
             partition by type_rank
-            order by first_seen_at, {{ identity_bytewise('identifier_value') }}, identifier_type
+            order by first_seen_at, {{ identity_bytewise('identifier_value') }}
         ) as node_id
-    from ranked_nodes
+    from grouped_nodes
+    where is_linked = 1
 
 ),
 
 proper_edges as (
 
     select
-        left_type,
+        {{ identity_type_rank('left_type') }} as left_rank,
         left_value,
-        right_type,
+        {{ identity_type_rank('right_type') }} as right_rank,
         right_value,
         last_seen_at
     from {{ edges }}
@@ -106,11 +115,11 @@ pairs as {{ identity_materialized() }} (
     from proper_edges
     inner join nodes as left_nodes
         on
-            proper_edges.left_type = left_nodes.identifier_type
+            proper_edges.left_rank = left_nodes.type_rank
             and proper_edges.left_value = left_nodes.identifier_value
     inner join nodes as right_nodes
         on
-            proper_edges.right_type = right_nodes.identifier_type
+            proper_edges.right_rank = right_nodes.type_rank
             and proper_edges.right_value = right_nodes.identifier_value
 
 ),
@@ -137,9 +146,16 @@ arcs as (
 
 ),
 
+{%- set neighbour_limit -%}
+    case
+        when src_rank = 2 and dst_rank = 0 then {{ var('identity_max_user_ids_per_anonymous_id') | int }}
+        when src_rank = 2 and dst_rank = 1 then {{ var('identity_max_emails_per_anonymous_id') | int }}
+        else {{ var('identity_max_user_ids_per_email') | int }}
+    end
+{%- endset %}
 limited_neighbours as (
 
-    select distinct
+    select
         src_id,
         src_rank,
         dst_id,
@@ -151,16 +167,41 @@ limited_neighbours as (
 
 ),
 
+{# Arc counts bound distinct neighbour counts from above (a pair may come in
+    both orientations): only identifiers with more arcs than the limit need
+    the costlier distinct count. #}
+busy_sources as (
+
+    select
+        src_id,
+        dst_rank
+    from limited_neighbours
+    group by src_id, src_rank, dst_rank
+    having count(*) > {{ neighbour_limit }}
+
+),
+
+busy_neighbours as (
+
+    select
+        limited_neighbours.src_id,
+        limited_neighbours.src_rank,
+        limited_neighbours.dst_id,
+        limited_neighbours.dst_rank
+    from limited_neighbours
+    inner join busy_sources
+        on
+            limited_neighbours.src_id = busy_sources.src_id
+            and limited_neighbours.dst_rank = busy_sources.dst_rank
+
+),
+
 shared_nodes as {{ identity_materialized() }} (
 
     select distinct src_id as node_id
-    from limited_neighbours
+    from busy_neighbours
     group by src_id, src_rank, dst_rank
-    having count(*) > case
-        when src_rank = 2 and dst_rank = 0 then {{ var('identity_max_user_ids_per_anonymous_id') | int }}
-        when src_rank = 2 and dst_rank = 1 then {{ var('identity_max_emails_per_anonymous_id') | int }}
-        else {{ var('identity_max_user_ids_per_email') | int }}
-    end
+    having count(distinct dst_id) > {{ neighbour_limit }}
 
 ),
 
@@ -168,20 +209,24 @@ shared_nodes as {{ identity_materialized() }} (
 links as {{ identity_materialized() }} (
 
     select
-        src_id,
-        dst_id,
-        dst_rank,
-        last_seen_at
+        arcs.src_id,
+        arcs.src_rank,
+        arcs.dst_id,
+        arcs.dst_rank,
+        arcs.last_seen_at
     from arcs
-    where
-        not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.src_id)
-        and not exists (select 1 from shared_nodes where shared_nodes.node_id = arcs.dst_id)
+    left join shared_nodes as shared_src
+        on arcs.src_id = shared_src.node_id
+    left join shared_nodes as shared_dst
+        on arcs.dst_id = shared_dst.node_id
+    where shared_src.node_id is null and shared_dst.node_id is null
 
 ),
 
 {# Breadth-first search from every user_id at once. Round r labels the
     neighbours of round r-1's labels that are not labeled yet; in an undirected
-    graph those are the neighbours not labeled in rounds r-1 and r-2. #}
+    graph those are the neighbours not labeled in rounds r-1 and r-2 (round 0
+    labels user ids only, which dst_rank > 0 already excludes). #}
 labeled_0 as {{ identity_materialized() }} (
 
     select
@@ -191,7 +236,32 @@ labeled_0 as {{ identity_materialized() }} (
     where type_rank = 0
 
 ),
-{% for round in range(1, max_rounds + 1) %}
+
+{# Round 1: the links out of a user_id, labeled by it (no join). #}
+candidates_1 as (
+
+    select
+        dst_id as node_id,
+        src_id as label,
+        row_number() over (
+            partition by dst_id
+            order by last_seen_at desc, src_id
+        ) as candidate_rank
+    from links
+    where src_rank = 0 and dst_rank > 0
+
+),
+
+labeled_1 as {{ identity_materialized() }} (
+
+    select
+        node_id,
+        label
+    from candidates_1
+    where candidate_rank = 1
+
+),
+{% for round in range(2, max_rounds + 1) %}
 candidates_{{ round }} as (
 
     select
@@ -204,17 +274,17 @@ candidates_{{ round }} as (
     from labeled_{{ round - 1 }}
     inner join links
         on labeled_{{ round - 1 }}.node_id = links.src_id
+    left join labeled_{{ round - 1 }} as previous
+        on links.dst_id = previous.node_id
+    {%- if round > 2 %}
+    left join labeled_{{ round - 2 }} as before_previous
+        on links.dst_id = before_previous.node_id
+    {%- endif %}
     where
         links.dst_rank > 0
-        and not exists (
-            select 1 from labeled_{{ round - 1 }} as previous
-            where previous.node_id = links.dst_id
-        )
-        {%- if round > 1 %}
-        and not exists (
-            select 1 from labeled_{{ round - 2 }} as previous
-            where previous.node_id = links.dst_id
-        )
+        and previous.node_id is null
+        {%- if round > 2 %}
+        and before_previous.node_id is null
         {%- endif %}
 
 ),
@@ -245,28 +315,49 @@ labeled as {{ identity_materialized() }} (
     a link take part (the others are persons of their own). A cluster (the
     identifiers sharing a representative) with no link to another cluster is a
     whole component whose representative is its smallest identifier: it is
-    settled and leaves the rounds. #}
+    settled and leaves the rounds. No user_id is in there (all are labeled):
+    the rank filter spares most links the anti-joins. #}
 component_links_0 as {{ identity_materialized() }} (
 
     select
         links.src_id,
         links.dst_id
     from links
+    left join labeled as labeled_src
+        on links.src_id = labeled_src.node_id
+    left join labeled as labeled_dst
+        on links.dst_id = labeled_dst.node_id
     where
-        not exists (select 1 from labeled where labeled.node_id = links.src_id)
-        and not exists (select 1 from labeled where labeled.node_id = links.dst_id)
+        links.src_rank > 0
+        and links.dst_rank > 0
+        and labeled_src.node_id is null
+        and labeled_dst.node_id is null
 
 ),
 
-representatives_0 as {{ identity_materialized() }} (
+{# Round 1, written out: every identifier is its own representative, so every
+    cluster is open (links join different identifiers), none is settled, and
+    the new representative is the smallest of the identifier and its
+    neighbours, without a join. #}
+representatives_1 as {{ identity_materialized() }} (
 
-    select distinct
+    select
         src_id as node_id,
-        src_id as representative
+        least(src_id, min(dst_id)) as representative
+    from component_links_0
+    group by src_id
+
+),
+
+component_links_1 as (
+
+    select
+        src_id,
+        dst_id
     from component_links_0
 
 ),
-{% for round in range(1, max_rounds + 1) %}
+{% for round in range(2, max_rounds + 1) %}
 linked_representatives_{{ round }} as {{ identity_materialized() }} (
 
     select
@@ -353,7 +444,7 @@ assignments as (
         node_id,
         label as anchor_id
     from labeled
-    {% for round in range(1, max_rounds + 1) %}
+    {% for round in range(2, max_rounds + 1) %}
     union all
 
     select
@@ -426,9 +517,40 @@ final as (
         on anchored.anchor_id = persons.anchor_id
     where anchored.anchor_id <> anchored.node_id
 
+    union all
+
+    select
+        identifier_type,
+        identifier_value,
+        {{ dbt.hash("identifier_type || ':' || identifier_value") }} as person_id,
+        identifier_type as anchor_type,
+        identifier_value as anchor_value,
+        false as is_shared_device
+    from solo_nodes
+
 )
 
 select * from final
+{%- endmacro %}
+
+{#- Type rank (anchor priority) of an identifier type; NULL for other types. -#}
+{% macro identity_type_rank(type_column) -%}
+    case {{ type_column }}
+            when 'user_id' then 0
+            when 'email' then 1
+            when 'anonymous_id' then 2
+            when 'contact_id' then 3
+        end
+{%- endmacro %}
+
+{#- The identifier type of a type rank. -#}
+{% macro identity_type_name(rank_column) -%}
+    case {{ rank_column }}
+            when 0 then 'user_id'
+            when 1 then 'email'
+            when 2 then 'anonymous_id'
+            when 3 then 'contact_id'
+        end
 {%- endmacro %}
 
 {#- `as materialized` for CTEs read several times: without it the unrolled
