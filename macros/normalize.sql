@@ -71,13 +71,9 @@
     columns raw_received_at and raw_occurred_at in `from_cte`.
     `accepted_earlier`: for incremental models, a relation of the message_ids
     accepted in rows received before the ones in `from_cte`; a copy of one of
-    them is a duplicate too.
-    `repeated_message_ids`: optionally, a relation of the message_ids that may
-    occur more than once in `from_cte` (a superset is fine). Only their rows
-    then go through the dedupe window: at 10M wide rows the window over all of
-    them spills and dominates the model. -#}
-{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none, repeated_message_ids=none) -%}
-checked as {{ 'not materialized ' if repeated_message_ids }}(
+    them is a duplicate too. -#}
+{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none) -%}
+checked as (
 
     select
         *,
@@ -87,19 +83,6 @@ checked as {{ 'not materialized ' if repeated_message_ids }}(
 ),
 
 classified as (
-    {%- if repeated_message_ids %}
-
-    select
-        *,
-        failed_rule as rejection_reason
-    from checked
-    where not exists (
-        select 1 from {{ repeated_message_ids }} as repeated
-        where repeated.message_id = checked.message_id
-    )
-
-    union all
-    {%- endif %}
 
     select
         *,
@@ -119,12 +102,6 @@ classified as (
             end
         ) as rejection_reason
     from checked
-    {%- if repeated_message_ids %}
-    where exists (
-        select 1 from {{ repeated_message_ids }} as repeated
-        where repeated.message_id = checked.message_id
-    )
-    {%- endif %}
 
 )
 {%- endmacro %}

@@ -58,18 +58,6 @@ accepted_earlier as (
     where received_day < {{ reclassified_from_day() }} and failed_rule is null
 
 ),
-{%- else %}
-
--- A full build classifies every raw row: only message ids that occur more than
--- once in raw go through the dedupe window (an incremental build's rows are few).
-repeated_message_ids as (
-
-    select nullif(trim(message_id), '') as message_id
-    from {{ source('tracking', 'events') }}
-    group by nullif(trim(message_id), '')
-    having count(*) > 1
-
-),
 {%- endif %}
 
 event_names as (
@@ -121,10 +109,7 @@ parsed as (
     ('missing_required_property', missing_required_property('event_name', 'properties', required_properties)),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
     ('bot_user_agent', matches_any_pattern('context_user_agent', bot_patterns | map(attribute=0) | list)),
-],
-    accepted_earlier='accepted_earlier' if is_incremental() else none,
-    repeated_message_ids=none if is_incremental() else 'repeated_message_ids',
-) }},
+], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
 
 final as (
 
