@@ -16,7 +16,9 @@
 ) }}
 {%- set required_properties = seed_rows('event_taxonomy', ['event_name', 'required_properties']) %}
 {%- set bot_patterns = seed_rows('bot_user_agent_patterns', ['pattern']) %}
-{%- set event_names = seed_rows('event_taxonomy', ['event_name', 'aliases', 'category', 'score_category', 'consent_purpose']) %}
+{%- set event_names = seed_rows(
+    'event_taxonomy', ['event_name', 'aliases', 'category', 'score_category', 'consent_purpose']
+) %}
 {%- set version = classification_version([
     required_properties, bot_patterns, event_names,
     var('placeholder_identifiers'), var('future_tolerance_minutes'),
