@@ -489,13 +489,12 @@ def _append_events_sql(dialect: str) -> str:
         "event, anonymous_id, user_id, email, source, occurred_at, context_ip, "
         "context_user_agent, context_page_url, context_referrer, context_country, properties"
     )
+    latest = "cast(max(received_at) as timestamp)"
     if dialect == "duckdb":
         iso = "strftime({}, '%Y-%m-%dT%H:%M:%S.%gZ')"
-        latest = "cast(max(received_at) as timestamp)"
         iso_text = "regexp_matches(received_at, '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$')"
     else:
         iso = """to_char({}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-        latest = "cast(max(received_at) as timestamp)"
         iso_text = "received_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$'"
     received = iso.format(
         "case when right(message_id, 2) = '00' "
