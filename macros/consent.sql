@@ -84,6 +84,15 @@
     {{ return(['outside_retention', 'after_as_of']) }}
 {%- endmacro %}
 
+{#- The rules int_events_resolved_stored applies: those that do not move with as_of. -#}
+{% macro stored_exclusion_rules() -%}
+    {%- set rules = [] -%}
+    {%- for rule in event_exclusion_rules() if rule[0] not in as_of_exclusion_reasons() -%}
+        {%- do rules.append(rule) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
 {#- The reason as of the build from the stored, as_of-independent one: the rules
     in order, a stored rule matching when it is the stored reason (the first
     stored rule that failed), an as_of rule when its condition holds. -#}

@@ -24,10 +24,6 @@
         "{{ resolution_hook('promote_next_states') }}",
     ],
 ) }}
-{%- set rules = [] %}
-{%- for rule in event_exclusion_rules() if rule[0] not in as_of_exclusion_reasons() %}
-{%- do rules.append(rule) %}
-{%- endfor %}
 {%- set from_day = resolved_from_day() %}
 
 with
@@ -68,16 +64,16 @@ identifiers as (
 keyed as (
 
     select
-        message_id,
-        event_name,
-        event_category,
-        score_category,
-        source,
-        occurred_at,
-        received_at,
-        received_day,
-        properties,
-        consent_purpose,
+        classified.message_id,
+        classified.event_name,
+        classified.event_category,
+        classified.score_category,
+        classified.source,
+        classified.occurred_at,
+        classified.received_at,
+        classified.received_day,
+        classified.properties,
+        classified.consent_purpose,
         {{ resolution_key_type('classified') }} as key_type,
         {{ resolution_key_value('classified') }} as key_value
     from classified
@@ -113,28 +109,23 @@ changed_keys as (
     where current_states.state_hash is distinct from previous_states.state_hash
 
 ),
+{%- endif %}
 
 events as (
 
+    select keyed.* from keyed
+    {%- if is_incremental() %}
     -- New and late events: the days the pre-hook deleted.
-    select * from keyed
-    where received_day >= {{ from_day }}
+    where keyed.received_day >= {{ from_day }}
     union all
     -- Earlier events whose key's person, account, deletion or consent changed.
     select keyed.* from keyed
     inner join changed_keys
         on keyed.key_type = changed_keys.key_type and keyed.key_value = changed_keys.key_value
     where keyed.received_day < {{ from_day }}
+    {%- endif %}
 
 ),
-{%- else %}
-
-events as (
-
-    select * from keyed
-
-),
-{%- endif %}
 
 resolved as (
 
@@ -185,7 +176,7 @@ final as (
         received_day,
         has_analytics_consent,
         has_purpose_consent,
-        {{ first_failing_rule(rules) }} as exclusion_reason,
+        {{ first_failing_rule(stored_exclusion_rules()) }} as exclusion_reason,
         case when not is_deleted_person then person_id end as person_id,
         case when not is_deleted_person then account_id end as account_id,
         case when not is_deleted_person then properties end as properties
