@@ -77,3 +77,33 @@
         ('no_purpose_consent', 'not has_purpose_consent'),
     ]) }}
 {%- endmacro %}
+
+{#- The exclusion reasons that move with as_of: int_events_resolved_stored does
+    not store them, int_events_resolved adds them. -#}
+{% macro as_of_exclusion_reasons() -%}
+    {{ return(['outside_retention', 'after_as_of']) }}
+{%- endmacro %}
+
+{#- The rules int_events_resolved_stored applies: those that do not move with as_of. -#}
+{% macro stored_exclusion_rules() -%}
+    {%- set rules = [] -%}
+    {%- for rule in event_exclusion_rules() if rule[0] not in as_of_exclusion_reasons() -%}
+        {%- do rules.append(rule) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
+{#- The reason as of the build from the stored, as_of-independent one: the rules
+    in order, a stored rule matching when it is the stored reason (the first
+    stored rule that failed), an as_of rule when its condition holds. -#}
+{% macro event_exclusion_reason(stored_reason) -%}
+    case
+        {%- for reason, condition in event_exclusion_rules() %}
+        {%- if reason in as_of_exclusion_reasons() %}
+        when {{ condition }} then '{{ reason }}'
+        {%- else %}
+        when {{ stored_reason }} = '{{ reason }}' then '{{ reason }}'
+        {%- endif %}
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -24,14 +24,18 @@
 {#- The first received day an incremental build reclassifies (a scalar subquery
     on the model's current table; every day when it is empty). -#}
 {% macro reclassified_from_day() -%}
-    (
-        select coalesce(
-            cast({{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), 'max(received_day)') }} as date),
-            cast('0001-01-01' as date)
-        )
-        from {{ this }}
-        where received_day <> {{ unparseable_received_day() }}
+    ({{ reprocessed_from_day_query(this) }})
+{%- endmacro %}
+
+{#- The last received day stored in `relation`, minus var incremental_lookback_days
+    (0001-01-01 when it is empty), as a query returning one date. -#}
+{% macro reprocessed_from_day_query(relation) -%}
+    select coalesce(
+        cast({{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), 'max(received_day)') }} as date),
+        cast('0001-01-01' as date)
     )
+    from {{ relation }}
+    where received_day <> {{ unparseable_received_day() }}
 {%- endmacro %}
 
 {#- A short fingerprint of everything the stored classification depends on

@@ -158,7 +158,8 @@ def incremental_run(sample_dir: Path):
 
 def _compared_tables(warehouse: Warehouse) -> list[str]:
     marts = [f"marts.{t}" for t in relations(warehouse, "marts") if t != CHANGE_LOG]
-    return ["staging.base_tracking__events_classified", *marts]
+    stored = ["staging.base_tracking__events_classified", "intermediate.int_events_resolved_stored"]
+    return [*stored, *marts]
 
 
 def test_incremental_batches_equal_a_full_refresh(incremental_run):
