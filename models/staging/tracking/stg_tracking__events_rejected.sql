@@ -31,7 +31,7 @@ final as (
         {{ reconstructed_raw_text('raw_source', 'source') }} as source,
         {{ reconstructed_raw_timestamp('raw_occurred_at', 'occurred_at') }} as occurred_at,
         {{ reconstructed_raw_timestamp('raw_received_at', 'received_at') }} as received_at,
-        context_ip,
+        {{ reconstructed_raw_text('raw_context_ip', 'context_ip') }} as context_ip,
         context_user_agent,
         context_page_url,
         context_referrer,

@@ -100,6 +100,7 @@ parsed as (
         source.source as raw_source,
         source.occurred_at as raw_occurred_at,
         source.received_at as raw_received_at,
+        source.context_ip as raw_context_ip,
         source.context_country as raw_context_country
     from received as source
     left join event_names
@@ -145,6 +146,7 @@ final as (
         {{ stored_raw_text('raw_source', 'source') }} as raw_source,
         {{ stored_raw_timestamp('raw_occurred_at', 'occurred_at') }} as raw_occurred_at,
         {{ stored_raw_timestamp('raw_received_at', 'received_at') }} as raw_received_at,
+        {{ stored_raw_text('raw_context_ip', 'context_ip') }} as raw_context_ip,
         {{ stored_raw_text('raw_context_country', 'context_country') }} as raw_context_country,
         failed_rule,
         rejection_reason,
