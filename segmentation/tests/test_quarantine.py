@@ -1,8 +1,8 @@
 """Quarantine against the generator's ground truth: every injected defect is
 rejected with the right reason, and no clean row is rejected. The rejected
-events are the raw rows exactly as sent (the classifier stores a raw text
-only where the parsed value does not give it back), on the sample and on
-hand-made adversarial raw values."""
+rows are the raw rows exactly as sent (the classifiers store a raw text only
+where the parsed value does not give it back), on the sample and, for events,
+on hand-made adversarial raw values."""
 
 from __future__ import annotations
 
@@ -29,32 +29,40 @@ TIMESTAMP_TEXT = {
 }
 
 
-def raw_received_at(target: str) -> str:
-    return f"coalesce(raw_received_at, {TIMESTAMP_TEXT[target].format('received_at')})"
-
-
 # The events' stored reason does not depend on as_of (the table is
 # incremental); the retention rule (occurred more than retention_days = 395
 # before as_of) comes right after the timestamp rules, as the views apply it.
-EVENTS_AS_OF = f"""(
-    select
-        {RAW_MESSAGE_ID} as raw_message_id,
-        {{raw_received_at}} as raw_received_at,
-        case
+EVENTS_REASON_AS_OF = f"""case
             when rejection_reason in
                 ('missing_message_id', 'unparseable_timestamp', 'future_timestamp')
                 then rejection_reason
             when occurred_at < timestamp '{AS_OF}' - interval '395 days' then 'outside_retention'
             else rejection_reason
-        end as rejection_reason
-    from staging.base_tracking__events_classified
-)"""
+        end"""
 
 BASES = {
-    "events": EVENTS_AS_OF,
-    "identifies": "staging.base_tracking__identifies_classified",
-    "consent_events": "staging.base_cmp__consent_events_classified",
+    "events": ("staging.base_tracking__events_classified", EVENTS_REASON_AS_OF),
+    "identifies": ("staging.base_tracking__identifies_classified", "rejection_reason"),
+    "consent_events": ("staging.base_cmp__consent_events_classified", "rejection_reason"),
 }
+REJECTED = {
+    "events": "staging.stg_tracking__events_rejected",
+    "identifies": "staging.stg_tracking__identifies_rejected",
+    "consent_events": "staging.stg_cmp__consent_events_rejected",
+}
+
+
+def _classified(table: str, target: str) -> str:
+    """Each classified row's raw message_id and received_at, and its reason as of AS_OF."""
+    relation, reason = BASES[table]
+    received_at = TIMESTAMP_TEXT[target].format("received_at")
+    return f"""(
+    select
+        {RAW_MESSAGE_ID} as raw_message_id,
+        coalesce(raw_received_at, {received_at}) as raw_received_at,
+        {reason} as rejection_reason
+    from {relation}
+)"""
 
 
 @pytest.mark.parametrize("table", sorted(BASES))
@@ -62,10 +70,9 @@ def test_quarantine_matches_ground_truth_exactly(warehouse, truth, table):
     import pyarrow.compute as pc
 
     labels = truth["row_labels"].filter(pc.equal(truth["row_labels"]["table_name"], table))
-    base = BASES[table].format(raw_received_at=raw_received_at(warehouse.target))
     got = warehouse.arrow(
         f"select raw_message_id as message_id, raw_received_at as received_at, "
-        f"rejection_reason from {base} as classified"
+        f"rejection_reason from {_classified(table, warehouse.target)} as classified"
     )
     assert got.num_rows == labels.num_rows, "every raw row is classified exactly once"
 
@@ -122,31 +129,31 @@ def test_conservation_per_raw_table(warehouse):
 EVENT_COLUMNS = RAW_TABLES["events"]
 
 
-def _raw_rows(warehouse, relation: str) -> list[tuple]:
-    table = warehouse.arrow(
-        "select " + ", ".join(f'"{c}"' for c in EVENT_COLUMNS) + f" from {relation}"
-    )
-    return list(zip(*(table[c].to_pylist() for c in EVENT_COLUMNS), strict=True))
+def _raw_rows(warehouse, relation: str, columns=EVENT_COLUMNS) -> list[tuple]:
+    table = warehouse.arrow("select " + ", ".join(f'"{c}"' for c in columns) + f" from {relation}")
+    return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
 
 
-def test_rejected_events_are_the_raw_rows_exactly(warehouse, truth):
-    """The rejected view shows every quarantined event exactly as it landed:
-    each row equals, column for column, the raw.events row with the same raw
-    message_id and received_at (the row's identity in the ground truth), and
-    the rejected rows are the ones the ground truth expects."""
+@pytest.mark.parametrize("table", sorted(REJECTED))
+def test_rejected_rows_are_the_raw_rows_exactly(warehouse, truth, table):
+    """A rejected view shows every quarantined row exactly as it landed: each
+    row equals, column for column, the raw row with the same raw message_id
+    and received_at (the row's identity in the ground truth), and the rejected
+    rows are the ones the ground truth expects."""
     import pyarrow.compute as pc
 
-    key = (EVENT_COLUMNS.index("message_id"), EVENT_COLUMNS.index("received_at"))
+    columns = RAW_TABLES[table]
+    key = (columns.index("message_id"), columns.index("received_at"))
     raw = {}
-    for row in _raw_rows(warehouse, "raw.events"):
+    for row in _raw_rows(warehouse, f"raw.{table}", columns):
         assert (row[key[0]], row[key[1]]) not in raw, "raw rows are identified by the key"
         raw[row[key[0]], row[key[1]]] = row
-    rejected = _raw_rows(warehouse, "staging.stg_tracking__events_rejected")
+    rejected = _raw_rows(warehouse, REJECTED[table], columns)
     differ = [(row, raw.get((row[key[0]], row[key[1]]))) for row in rejected]
     differ = [(shown, sent) for shown, sent in differ if shown != sent]
     assert not differ, f"{len(differ)} rejected rows differ from raw, (shown, sent): {differ[:3]}"
 
-    labels = truth["row_labels"].filter(pc.equal(truth["row_labels"]["table_name"], "events"))
+    labels = truth["row_labels"].filter(pc.equal(truth["row_labels"]["table_name"], table))
     expected = {
         (m, r)
         for m, r, e in zip(
