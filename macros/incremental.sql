@@ -56,8 +56,9 @@
 {%- endmacro %}
 
 {#- Stops an incremental build whose stored rows were classified under other
-    rules (a changed taxonomy, alias, bot pattern or placeholder list): mixing
-    them would make the table disagree with a full refresh. -#}
+    rules (a changed taxonomy, alias, bot pattern or placeholder list) or stored
+    in another representation (raw_text_representation): mixing them would make
+    the table disagree with a full refresh. -#}
 {% macro assert_classification_version(version) -%}
     {%- if execute and is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
@@ -74,8 +75,8 @@
         {%- if found.rows | length > 0 -%}
             {{ exceptions.raise_compiler_error(
                 this ~ ' was classified under other rules (version '
-                ~ found.rows[0][0] ~ ', now ' ~ version ~ '): the taxonomy, aliases, bot patterns or'
-                ~ ' placeholder identifiers changed. Rebuild it with'
+                ~ found.rows[0][0] ~ ', now ' ~ version ~ '): the taxonomy, aliases, bot patterns,'
+                ~ ' placeholder identifiers or the way raw text is stored changed. Rebuild it with'
                 ~ ' `dbt build --full-refresh --select ' ~ this.identifier ~ '+`.'
             ) }}
         {%- endif -%}

@@ -175,13 +175,13 @@ def test_incremental_batches_equal_a_full_refresh(incremental_run):
         " from staging.base_tracking__events_classified as copy"
         " join staging.base_tracking__events_classified as original"
         "   on copy.message_id = original.message_id"
-        "   and original.raw_received_at < '2026-02-01' and original.failed_rule is null"
-        " where copy.raw_received_at = '2026-05-20T00:00:00Z'"
+        "   and original.received_at < timestamp '2026-02-01' and original.failed_rule is null"
+        " where copy.received_at = timestamp '2026-05-20 00:00:00'"
     )[0]
     assert copies > 0 and copies_rejected == copies
     late = warehouse.query(
         "select count(*) from staging.base_tracking__events_classified"
-        " where raw_received_at >= '2026-03-30' and raw_received_at < '2026-04-01'"
+        " where received_at >= timestamp '2026-03-30' and received_at < timestamp '2026-04-01'"
     )[0][0]
     assert late > 0
     withdrawn = warehouse.query(

@@ -16,7 +16,7 @@ final as (
     select
         message_id,
         event_name,
-        raw_event as event_name_raw,
+        {{ reconstructed_raw_text('raw_event', 'event_name') }} as event_name_raw,
         event_category,
         score_category,
         consent_purpose,

@@ -23,19 +23,19 @@ reasoned as (
 final as (
 
     select
-        raw_message_id as message_id,
-        raw_event as event,
-        raw_anonymous_id as anonymous_id,
-        raw_user_id as user_id,
-        raw_email as email,
-        raw_source as source,
-        raw_occurred_at as occurred_at,
-        raw_received_at as received_at,
-        context_ip,
+        {{ reconstructed_raw_text('raw_message_id', 'message_id') }} as message_id,
+        {{ reconstructed_raw_text('raw_event', 'event_name') }} as event,
+        {{ reconstructed_raw_text('raw_anonymous_id', 'anonymous_id') }} as anonymous_id,
+        {{ reconstructed_raw_text('raw_user_id', 'user_id') }} as user_id,
+        {{ reconstructed_raw_text('raw_email', 'email') }} as email,
+        {{ reconstructed_raw_text('raw_source', 'source') }} as source,
+        {{ reconstructed_raw_timestamp('raw_occurred_at', 'occurred_at') }} as occurred_at,
+        {{ reconstructed_raw_timestamp('raw_received_at', 'received_at') }} as received_at,
+        {{ reconstructed_raw_text('raw_context_ip', 'context_ip') }} as context_ip,
         context_user_agent,
         context_page_url,
         context_referrer,
-        raw_context_country as context_country,
+        {{ reconstructed_raw_text('raw_context_country', 'context_country') }} as context_country,
         properties,
         reason_as_of as rejection_reason
     from reasoned

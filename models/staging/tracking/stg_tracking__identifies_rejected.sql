@@ -10,14 +10,14 @@ classified as (
 final as (
 
     select
-        raw_message_id as message_id,
-        raw_anonymous_id as anonymous_id,
-        raw_user_id as user_id,
-        raw_email as email,
+        {{ reconstructed_raw_text('raw_message_id', 'message_id') }} as message_id,
+        {{ reconstructed_raw_text('raw_anonymous_id', 'anonymous_id') }} as anonymous_id,
+        {{ reconstructed_raw_text('raw_user_id', 'user_id') }} as user_id,
+        {{ reconstructed_raw_text('raw_email', 'email') }} as email,
         traits,
-        raw_occurred_at as occurred_at,
-        raw_received_at as received_at,
-        raw_source as source,
+        {{ reconstructed_raw_timestamp('raw_occurred_at', 'occurred_at') }} as occurred_at,
+        {{ reconstructed_raw_timestamp('raw_received_at', 'received_at') }} as received_at,
+        {{ reconstructed_raw_text('raw_source', 'source') }} as source,
         rejection_reason
     from classified
     where rejection_reason is not null

@@ -1,5 +1,7 @@
 -- Every raw consent event, parsed and normalized, with the first quarantine
--- rule it fails (NULL when accepted).
+-- rule it fails (NULL when accepted). The raw text of the parsed columns
+-- (raw_*) is stored only where the parsed value does not give it back
+-- (macros/raw_text.sql); NULL otherwise.
 {%- set purposes = var('consent_purposes') %}
 {%- set statuses = ['granted', 'denied', 'withdrawn'] %}
 
@@ -48,7 +50,30 @@ parsed as (
 
 final as (
 
-    select * from classified
+    select
+        message_id,
+        anonymous_id,
+        user_id,
+        email,
+        purpose,
+        status,
+        occurred_at,
+        received_at,
+        country,
+        source,
+        {{ stored_raw_text('raw_message_id', 'message_id') }} as raw_message_id,
+        {{ stored_raw_text('raw_anonymous_id', 'anonymous_id') }} as raw_anonymous_id,
+        {{ stored_raw_text('raw_user_id', 'user_id') }} as raw_user_id,
+        {{ stored_raw_text('raw_email', 'email') }} as raw_email,
+        {{ stored_raw_text('raw_purpose', 'purpose') }} as raw_purpose,
+        {{ stored_raw_text('raw_status', 'status') }} as raw_status,
+        {{ stored_raw_timestamp('raw_occurred_at', 'occurred_at') }} as raw_occurred_at,
+        {{ stored_raw_timestamp('raw_received_at', 'received_at') }} as raw_received_at,
+        {{ stored_raw_text('raw_country', 'country') }} as raw_country,
+        {{ stored_raw_text('raw_source', 'source') }} as raw_source,
+        failed_rule,
+        rejection_reason
+    from classified
 
 )
 

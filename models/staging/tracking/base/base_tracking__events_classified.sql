@@ -5,6 +5,8 @@
 -- last one (minus a lookback; macros/incremental.sql explains the buckets).
 -- Nothing stored depends on as_of: the retention rule is applied by the two
 -- views on top (macro event_rejection_reason).
+-- The raw text of the parsed columns (raw_*) is stored only where the parsed
+-- value does not give it back (macros/raw_text.sql); NULL otherwise.
 -- The required-property and bot rules are generated from these seeds:
 -- depends_on: {{ ref('event_taxonomy') }}
 -- depends_on: {{ ref('bot_user_agent_patterns') }}
@@ -22,6 +24,7 @@
 {%- set version = classification_version([
     required_properties, bot_patterns, event_names,
     var('placeholder_identifiers'), var('future_tolerance_minutes'),
+    raw_text_representation(),
 ]) %}
 {{ assert_classification_version(version) }}
 
@@ -97,6 +100,7 @@ parsed as (
         source.source as raw_source,
         source.occurred_at as raw_occurred_at,
         source.received_at as raw_received_at,
+        source.context_ip as raw_context_ip,
         source.context_country as raw_context_country
     from received as source
     left join event_names
@@ -116,7 +120,36 @@ parsed as (
 final as (
 
     select
-        *,
+        message_id,
+        event_name,
+        event_category,
+        score_category,
+        consent_purpose,
+        anonymous_id,
+        user_id,
+        email,
+        source,
+        occurred_at,
+        received_at,
+        received_day,
+        context_ip,
+        context_user_agent,
+        context_page_url,
+        context_referrer,
+        context_country,
+        properties,
+        {{ stored_raw_text('raw_message_id', 'message_id') }} as raw_message_id,
+        {{ stored_raw_text('raw_event', 'event_name') }} as raw_event,
+        {{ stored_raw_text('raw_anonymous_id', 'anonymous_id') }} as raw_anonymous_id,
+        {{ stored_raw_text('raw_user_id', 'user_id') }} as raw_user_id,
+        {{ stored_raw_text('raw_email', 'email') }} as raw_email,
+        {{ stored_raw_text('raw_source', 'source') }} as raw_source,
+        {{ stored_raw_timestamp('raw_occurred_at', 'occurred_at') }} as raw_occurred_at,
+        {{ stored_raw_timestamp('raw_received_at', 'received_at') }} as raw_received_at,
+        {{ stored_raw_text('raw_context_ip', 'context_ip') }} as raw_context_ip,
+        {{ stored_raw_text('raw_context_country', 'context_country') }} as raw_context_country,
+        failed_rule,
+        rejection_reason,
         '{{ version }}' as classification_version
     from classified
 

@@ -1,5 +1,7 @@
 -- Every raw identify call, parsed and normalized, with the first quarantine
--- rule it fails (NULL when accepted).
+-- rule it fails (NULL when accepted). The raw text of the parsed columns
+-- (raw_*) is stored only where the parsed value does not give it back
+-- (macros/raw_text.sql); NULL otherwise.
 with
 
 source as (
@@ -38,7 +40,25 @@ parsed as (
 
 final as (
 
-    select * from classified
+    select
+        message_id,
+        anonymous_id,
+        user_id,
+        email,
+        traits,
+        occurred_at,
+        received_at,
+        source,
+        {{ stored_raw_text('raw_message_id', 'message_id') }} as raw_message_id,
+        {{ stored_raw_text('raw_anonymous_id', 'anonymous_id') }} as raw_anonymous_id,
+        {{ stored_raw_text('raw_user_id', 'user_id') }} as raw_user_id,
+        {{ stored_raw_text('raw_email', 'email') }} as raw_email,
+        {{ stored_raw_timestamp('raw_occurred_at', 'occurred_at') }} as raw_occurred_at,
+        {{ stored_raw_timestamp('raw_received_at', 'received_at') }} as raw_received_at,
+        {{ stored_raw_text('raw_source', 'source') }} as raw_source,
+        failed_rule,
+        rejection_reason
+    from classified
 
 )
 
