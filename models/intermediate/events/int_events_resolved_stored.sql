@@ -115,14 +115,12 @@ events as (
 
     select keyed.* from keyed
     {%- if is_incremental() %}
-    -- New and late events: the days the pre-hook deleted.
-    where keyed.received_day >= {{ from_day }}
-    union all
-    -- Earlier events whose key's person, account, deletion or consent changed.
-    select keyed.* from keyed
-    inner join changed_keys
+    -- One scan (a second reference to keyed would materialize it): the new
+    -- and late events (the days the pre-hook deleted) and the earlier events
+    -- whose key's person, account, deletion or consent changed.
+    left join changed_keys
         on keyed.key_type = changed_keys.key_type and keyed.key_value = changed_keys.key_value
-    where keyed.received_day < {{ from_day }}
+    where keyed.received_day >= {{ from_day }} or changed_keys.key_type is not null
     {%- endif %}
 
 ),
