@@ -93,17 +93,7 @@
     {{ return(rules) }}
 {%- endmacro %}
 
-{#- The reason as of the build from the stored, as_of-independent one: the rules
-    in order, a stored rule matching when it is the stored reason (the first
-    stored rule that failed), an as_of rule when its condition holds. -#}
+{#- The reason as of the build from the stored, as_of-independent one. -#}
 {% macro event_exclusion_reason(stored_reason) -%}
-    case
-        {%- for reason, condition in event_exclusion_rules() %}
-        {%- if reason in as_of_exclusion_reasons() %}
-        when {{ condition }} then '{{ reason }}'
-        {%- else %}
-        when {{ stored_reason }} = '{{ reason }}' then '{{ reason }}'
-        {%- endif %}
-        {%- endfor %}
-    end
+    {{ first_failing_rule_as_of(stored_reason, event_exclusion_rules(), as_of_exclusion_reasons()) }}
 {%- endmacro %}

@@ -87,12 +87,12 @@
     as_of-independent reason, with outside_retention (which moves with as_of)
     placed in its rule order, after the timestamp rules. -#}
 {% macro event_rejection_reason(stored_reason, occurred_at) -%}
-    case
-        when {{ stored_reason }} in ('missing_message_id', 'unparseable_timestamp', 'future_timestamp')
-            then {{ stored_reason }}
-        when {{ occurred_at }} < {{ retention_start() }} then 'outside_retention'
-        else {{ stored_reason }}
-    end
+    {{ first_failing_rule_as_of(
+        stored_reason,
+        [('missing_message_id', none)] + timestamp_rules()
+        + [('outside_retention', occurred_at ~ ' < ' ~ retention_start())],
+        ['outside_retention'],
+    ) }}
 {%- endmacro %}
 
 {#- The oldest occurred_at kept: var retention_days before as_of. -#}

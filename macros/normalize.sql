@@ -44,6 +44,30 @@
     end
 {%- endmacro %}
 
+{#- The first failing rule as of the build, from a stored reason that was
+    computed without the rules that move with as_of (so stored rows need no
+    rebuild when as_of moves). `rules`: the whole ordered list of (reason,
+    condition); `as_of_reasons`: the reasons left out of the stored one. A
+    stored rule matches when it is the stored reason (the first stored rule
+    that failed), an as_of rule when its condition holds; after the last as_of
+    rule the stored reason stands. Same result as first_failing_rule(rules). -#}
+{% macro first_failing_rule_as_of(stored_reason, rules, as_of_reasons) -%}
+    {%- set last = namespace(index=-1) -%}
+    {%- for reason, condition in rules if reason in as_of_reasons -%}
+        {%- set last.index = rules.index((reason, condition)) -%}
+    {%- endfor -%}
+    case
+        {%- for reason, condition in rules[:last.index + 1] %}
+        {%- if reason in as_of_reasons %}
+        when {{ condition }} then '{{ reason }}'
+        {%- else %}
+        when {{ stored_reason }} = '{{ reason }}' then '{{ reason }}'
+        {%- endif %}
+        {%- endfor %}
+        else {{ stored_reason }}
+    end
+{%- endmacro %}
+
 {#- Rows of a seed at compile time (empty while parsing or before the seed exists),
     for rules that are generated from reference data. -#}
 {% macro seed_rows(seed_name, columns) -%}
