@@ -38,8 +38,11 @@ with_consent as (
         end as has_required_consent
     from qualified
     inner join definitions on qualified.segment_id = definitions.segment_id
+    -- The member_type test is inside the join key, not a separate condition: a
+    -- filter on the preserved side of a left join made DuckDB fall back to a
+    -- nested-loop join (10 s at 10M events).
     left join consent
-        on qualified.member_type = 'person' and qualified.member_id = consent.person_id
+        on case when qualified.member_type = 'person' then qualified.member_id end = consent.person_id
 
 ),
 

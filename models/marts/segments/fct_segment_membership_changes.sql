@@ -116,8 +116,9 @@ exits as (
         on
             latest_changes.segment_id = qualified.segment_id
             and latest_changes.member_id = qualified.member_id
+    -- member_type inside the join key: see int_segment_members_consented.
     left join deleted
-        on latest_changes.member_type = 'person' and latest_changes.member_id = deleted.person_id
+        on case when latest_changes.member_type = 'person' then latest_changes.member_id end = deleted.person_id
     where
         latest_changes.change_type = 'entered'
         and current_members.membership_id is null
