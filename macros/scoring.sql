@@ -41,11 +41,16 @@
         and {{ timestamp_expression }} <= {{ as_of_timestamp() }})
 {%- endmacro %}
 
+{#- The score categories of the taxonomy (seed column score_category). -#}
+{% macro score_categories() -%}
+    {{ return(['engagement', 'intent', 'product']) }}
+{%- endmacro %}
+
 {#- The score and activity columns of a scored entity, aggregated over `events`
     (rows of fct_events at or before as_of joined to the taxonomy's weight and
     half_life_days). One pass; used per person and per account. -#}
 {% macro score_aggregates() -%}
-    {%- set categories = ['engagement', 'intent', 'product'] -%}
+    {%- set categories = score_categories() -%}
     sum({{ decayed_weight('weight', 'half_life_days', 'occurred_at') }}) as total_score,
     {%- for category in categories %}
     coalesce(sum(
@@ -64,6 +69,27 @@
     min(occurred_at) as first_event_at,
     max(occurred_at) as last_event_at,
     max(case when score_category = 'product' then occurred_at end) as last_product_event_at
+{%- endmacro %}
+
+{#- The columns of score_aggregates() rolled up from entities that already
+    carry them (persons into accounts): sums, counts and recency combine exactly
+    (sums of sums; min and max of mins and maxes). `relation` names the input. -#}
+{% macro score_rollup(relation) -%}
+    {%- set categories = score_categories() -%}
+    sum({{ relation }}.total_score) as total_score,
+    {%- for category in categories %}
+    sum({{ relation }}.{{ category }}_score) as {{ category }}_score,
+    {%- endfor %}
+    {%- for days in var('score_window_days') %}
+    cast(sum({{ relation }}.events_{{ days }}d) as bigint) as events_{{ days }}d,
+    {%- for category in categories %}
+    cast(sum({{ relation }}.{{ category }}_events_{{ days }}d) as bigint) as {{ category }}_events_{{ days }}d,
+    {%- endfor %}
+    {%- endfor %}
+    cast(sum({{ relation }}.events_total) as bigint) as events_total,
+    min({{ relation }}.first_event_at) as first_event_at,
+    max({{ relation }}.last_event_at) as last_event_at,
+    max({{ relation }}.last_product_event_at) as last_product_event_at
 {%- endmacro %}
 
 {#- Tier letter of a 0-100 score: the first of A, B, C whose threshold (>=) the

@@ -16,6 +16,7 @@ from segmentation.tests.conftest import AS_OF
 
 CATEGORIES = ("engagement", "intent", "product")
 WINDOWS = (7, 30, 90)
+ENGAGED_PERSON_DAYS = 30
 
 
 def oracle_scores(events: pd.DataFrame, taxonomy: pd.DataFrame, as_of: dt.datetime, key: str):
@@ -36,6 +37,8 @@ def oracle_scores(events: pd.DataFrame, taxonomy: pd.DataFrame, as_of: dt.dateti
     for days in WINDOWS:
         inside = ev[ev["age_days"] <= days]
         out[f"events_{days}d"] = inside.groupby(key).size().reindex(out.index).fillna(0)
+    engaged = ev[ev["age_days"] <= ENGAGED_PERSON_DAYS].groupby(key)["person_id"].nunique()
+    out["engaged_persons"] = engaged.reindex(out.index).fillna(0)
     return out
 
 
@@ -82,11 +85,18 @@ def test_account_scores_match_oracle(warehouse):
     events, taxonomy, as_of = _load(warehouse)
     expected = oracle_scores(events, taxonomy, as_of, "account_id")
     assert len(expected) > 50
-    cols = ["total_score", *(f"{c}_score" for c in CATEGORIES), *(f"events_{d}d" for d in WINDOWS)]
+    cols = [
+        "total_score",
+        *(f"{c}_score" for c in CATEGORIES),
+        *(f"events_{d}d" for d in WINDOWS),
+        "engaged_persons",
+    ]
     actual = warehouse.arrow(
-        f"select account_id, {', '.join(cols)} from marts.dim_accounts"
+        f"select account_id, {', '.join(cols)}, days_since_last_event from marts.dim_accounts"
     ).to_pandas()
     _compare(expected, actual, cols)
+    got = actual.set_index("account_id").loc[expected.index, "days_since_last_event"]
+    np.testing.assert_allclose(got.to_numpy(float), expected["last_age"].to_numpy(), rtol=1e-9)
 
 
 def test_fit_scores_match_oracle(warehouse):
