@@ -52,17 +52,34 @@ consent_countries as (
 
 ),
 
+event_country_tuples as (
+
+    -- Count first, resolve after: most events repeat the same identifiers and
+    -- country, so only the distinct tuples go through the identity joins
+    -- (9.7M events -> 0.6M tuples at 10M).
+    select
+        user_id,
+        email,
+        anonymous_id,
+        context_country as country,
+        count(*) as event_count
+    from events
+    where
+        context_country is not null
+        and context_country != ''
+        and occurred_at <= {{ as_of_timestamp() }}
+    group by user_id, email, anonymous_id, context_country
+
+),
+
 event_countries as (
 
     select
         {{ resolved_person_id() }} as person_id,
-        events.context_country as country
-    from events
-    {{ join_person_identifiers('events') }}
-    where
-        events.context_country is not null
-        and events.context_country != ''
-        and events.occurred_at <= {{ as_of_timestamp() }}
+        event_country_tuples.country,
+        event_country_tuples.event_count
+    from event_country_tuples
+    {{ join_person_identifiers('event_country_tuples') }}
 
 ),
 
@@ -71,7 +88,7 @@ event_country_counts as (
     select
         person_id,
         country,
-        count(*) as event_count
+        sum(event_count) as event_count
     from event_countries
     where person_id is not null
     group by person_id, country
