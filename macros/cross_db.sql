@@ -13,6 +13,20 @@
     ({{ expression }} ~ {{ pattern }})
 {%- endmacro %}
 
+{#- A text expression compared byte by byte (PostgreSQL: C collation), so that
+    fixed-width ISO dates compare in date order under any database collation. -#}
+{% macro binary_text(expression) -%}
+    {{ return(adapter.dispatch('binary_text', 'behavioral_segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__binary_text(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro postgres__binary_text(expression) -%}
+    ({{ expression }} collate "C")
+{%- endmacro %}
+
 {#- True when the text `expression` is one of the literal `values` (a list of
     strings without quotes). DuckDB plans a long IN list as a join with a
     constant table; list_contains is about twice as fast per row there. -#}

@@ -265,3 +265,121 @@ def test_changed_rules_stop_an_incremental_build(incremental_run, tmp_path):
             env=env,
             target_path=str(tmp_path / "dbt"),
         )
+
+
+# Raw received_at texts around the first reclassified day of the second build
+# (the last stored day 2026-05-10 minus the 3-day lookback: 2026-05-07), for the
+# prefilter that skips old rows on their raw text (macro may_be_received_from).
+PREFILTER_BATCHES = (
+    (
+        "2026-05-01T10:00:00.000Z",
+        "2026-05-03T10:00:00.000Z",
+        "2026-05-08T10:00:00.000Z",
+        "2026-05-10T10:00:00.000Z",
+        "2026-05-06T23:59:59.999Z",  # canonical, valid, the last instant before
+        "2026-05-07T00:00:00.000Z",  # canonical, valid, the first instant on
+        "2026-02-30T10:00:00.000Z",  # canonical shape, invalid date: unparseable
+        "1900-01-01T12:00:00.000Z",  # valid, but on the unparseable bucket's day
+        "2026-05-06T24:00:00.000Z",  # hour 24
+        "2026-05-06T23:30:00-02:00",  # offset: UTC day 2026-05-07
+        "2024-02-29T10:00:00.000Z",  # leap day
+    ),
+    (
+        "2026-05-11T10:00:00.000Z",
+        "2026-05-06T22:30:00-03:00",  # offset: UTC day 2026-05-07
+        "2026-05-06 23:45:00-01:00",  # space form: UTC day 2026-05-07
+        "2026-02-30T11:00:00.000Z",
+        "2026-04-31T08:00:00.000Z",
+        "2026-13-01T00:00:00.000Z",
+        "2026-05-06T24:00:00.000Z",
+        "2026-05-08T10:00:00.000z",  # lower-case z
+        " 2026-05-08T11:00:00.000Z",  # surrounding space
+        "2026-05-07T00:00:00.000Z",
+    ),
+)
+# Copies in the second batch (message_id of a first-batch row, received_at):
+# of an accepted event received before the reclassified days, and of one
+# received on them, which the earlier copy now displaces.
+PREFILTER_COPIES = (("p0-1", "2026-05-09T00:00:00.000Z"), ("p0-2", "2026-05-07T05:00:00.000Z"))
+
+
+def _insert_raw_events(env: dict[str, str], rows: list[tuple[str, str]], create: bool) -> None:
+    from segmentation.contract import RAW_TABLES
+    from segmentation.warehouse import connect
+
+    columns = RAW_TABLES["events"]
+    with _environ(env):
+        conn = connect("duckdb")
+    try:
+        if create:
+            conn.execute("create schema if not exists raw")
+            conn.execute(
+                "create or replace table raw.events ("
+                + ", ".join(f"{c} varchar" for c in columns)
+                + ")"
+            )
+        for message_id, received_at in rows:
+            values = {
+                "message_id": message_id,
+                "event": "page_view",
+                "anonymous_id": f"anon-{message_id}",
+                "source": "web",
+                "occurred_at": "2026-05-01T00:00:00.000Z",
+                "received_at": received_at,
+                "context_user_agent": "Mozilla/5.0",
+                "properties": '{"path": "/"}',
+            }
+            conn.execute(
+                f"insert into raw.events ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                [values.get(c) for c in columns],
+            )
+    finally:
+        conn.close()
+
+
+def test_prefilter_on_raw_received_text_matches_a_full_refresh(tmp_path):
+    """Incremental reclassification skips older raw rows by a test on their
+    received_at text: rows whose text looks old but is unparseable (an invalid
+    date), lands in the unparseable bucket's day, or whose UTC day is later
+    than its text's date (offsets) are still reclassified, as a full refresh
+    classifies them."""
+    env = {"SEGMENTATION_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
+    warehouse = Warehouse(target="duckdb", env=env, sample_dir=tmp_path)
+    selection = ["--select", "+base_tracking__events_classified"]
+    relation = "staging.base_tracking__events_classified"
+    for k, (texts, as_of) in enumerate(
+        zip(PREFILTER_BATCHES, ("2026-05-11 00:00:00", "2026-05-12 00:00:00"), strict=True)
+    ):
+        rows = [(f"p{k}-{i}", text) for i, text in enumerate(texts)]
+        if k == 1:
+            rows += list(PREFILTER_COPIES)
+        _insert_raw_events(env, rows, create=k == 0)
+        run_dbt(
+            [*RUN_ONLY, *selection],
+            target="duckdb",
+            vars={"as_of": as_of},
+            env=env,
+            target_path=str(tmp_path / "dbt"),
+        )
+    incremental = table_rows(warehouse, relation)
+    offset_days = warehouse.query(
+        f"select distinct cast(received_day as varchar) from {relation}"
+        " where message_id in ('p0-9', 'p1-1', 'p1-2')"
+    )
+    assert offset_days == [("2026-05-07",)]
+    unparseable = warehouse.query(
+        f"select message_id from {relation}"
+        " where received_day = date '1900-01-01' and rejection_reason = 'unparseable_timestamp'"
+    )
+    # Invalid dates and hour 24, in both batches (lower-case z also is, on DuckDB).
+    assert {"p0-6", "p0-8", "p1-3", "p1-4", "p1-5", "p1-6"} <= {r[0] for r in unparseable}
+    assert len(incremental[1]) == sum(map(len, PREFILTER_BATCHES)) + len(PREFILTER_COPIES)
+
+    run_dbt(
+        [*RUN_ONLY, *selection, "--full-refresh"],
+        target="duckdb",
+        vars={"as_of": "2026-05-12 00:00:00"},
+        env=env,
+        target_path=str(tmp_path / "dbt"),
+    )
+    assert_same_rows(relation, incremental, table_rows(warehouse, relation))

@@ -30,13 +30,26 @@
 
 
 with
+{%- if is_incremental() %}
+
+-- Raw rows that may be received on a reclassified day or are unparseable: a
+-- cheap exact test on the raw text drops most older rows before any parsing
+-- (macro may_be_received_from). Materialized, so that DuckDB applies the test
+-- in the scan and reads the other columns of the kept rows only.
+raw_events as materialized (
+
+    select * from {{ source('tracking', 'events') }}
+    where {{ may_be_received_from('received_at', reclassified_from_day_text()) }}
+
+),
+{%- endif %}
 
 source as (
 
     select
         *,
         {{ parse_timestamp('received_at') }} as received_at_utc
-    from {{ source('tracking', 'events') }}
+    from {{ 'raw_events' if is_incremental() else source('tracking', 'events') }}
 
 ),
 
