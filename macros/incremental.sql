@@ -2,7 +2,7 @@
 
     Raw events are append-only; the collector's received_at tells what is new.
     Rows are kept in buckets of one received day (`received_day`). An incremental
-    build reclassifies every raw row received on or after `reclassified_from_day()`
+    build reclassifies every raw row received on or after `reprocessed_from_day_text()`
     (the last received day already classified, minus var incremental_lookback_days)
     and replaces those whole days (delete+insert on received_day), so rows that
     land late but inside the lookback are classified exactly as a full refresh
@@ -21,21 +21,24 @@
     coalesce(cast({{ received_at }} as date), {{ unparseable_received_day() }})
 {%- endmacro %}
 
-{#- The first received day an incremental build reclassifies, as a date literal
-    read from the model's current table when the model compiles (every day when
-    it is empty). A literal, not a subquery: DuckDB pushes filters on a constant
-    into the table scan. -#}
-{% macro reclassified_from_day() -%}
-    cast('{{ reclassified_from_day_text() }}' as date)
+{#- The first received day an incremental build reprocesses, as 'YYYY-MM-DD'
+    text: the last received day stored in the model's current table minus var
+    incremental_lookback_days ('0001-01-01', i.e. every day, when the table is
+    empty or the build is not incremental). Runs one query: read it once per
+    model (`set from_day_text = reprocessed_from_day_text()`), before any hook
+    deletes those days. -#}
+{% macro reprocessed_from_day_text() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query(reprocessed_from_day_query(this)) -%}
+        {{ return((found.rows[0][0] | string)[:10]) }}
+    {%- endif -%}
+    {{ return('0001-01-01') }}
 {%- endmacro %}
 
-{#- The same day as 'YYYY-MM-DD' text. -#}
-{% macro reclassified_from_day_text() -%}
-    {%- if not execute -%}
-        {{ return('0001-01-01') }}
-    {%- endif -%}
-    {%- set found = run_query(reprocessed_from_day_query(this)) -%}
-    {{ return((found.rows[0][0] | string)[:10]) }}
+{#- A 'YYYY-MM-DD' text as a date literal. A literal, not a subquery: DuckDB
+    pushes filters on a constant into the table scan. -#}
+{% macro date_literal(day_text) -%}
+    cast('{{ day_text }}' as date)
 {%- endmacro %}
 
 {#- False only for raw received_at text that surely falls in a received day

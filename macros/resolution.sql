@@ -66,16 +66,6 @@
         on identifiers.person_id = person_consent.person_id
 {%- endmacro %}
 
-{#- The first received day an incremental build re-resolves, as a date literal
-    (read once, before the pre-hooks delete those days). -#}
-{% macro resolved_from_day() -%}
-    {%- if execute and is_incremental() -%}
-        {%- set found = run_query(reprocessed_from_day_query(this)) -%}
-        {{ return("cast('" ~ found.rows[0][0] ~ "' as date)") }}
-    {%- endif -%}
-    {{ return("cast('0001-01-01' as date)") }}
-{%- endmacro %}
-
 {#- True when the model's key-state snapshot exists (an incremental build
     without one re-resolves every event). -#}
 {% macro resolution_states_exist() -%}
@@ -97,7 +87,7 @@
         create table {{ next_states }} as {{ resolution_states_sql() }}
     {%- elif name == 'delete_reprocessed_days' -%}
         {%- if is_incremental() %}
-        delete from {{ this }} where received_day >= {{ resolved_from_day() }}
+        delete from {{ this }} where received_day >= {{ date_literal(reprocessed_from_day_text()) }}
         {%- endif -%}
     {%- elif name == 'drop_states' -%}
         drop table if exists {{ states }}

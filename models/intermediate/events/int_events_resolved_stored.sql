@@ -24,7 +24,7 @@
         "{{ resolution_hook('promote_next_states') }}",
     ],
 ) }}
-{%- set from_day = resolved_from_day() %}
+{%- set from_day = date_literal(reprocessed_from_day_text()) %}
 
 with
 

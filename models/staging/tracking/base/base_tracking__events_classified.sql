@@ -27,6 +27,7 @@
     raw_text_representation(),
 ]) %}
 {{ assert_classification_version(version) }}
+{%- set from_day_text = reprocessed_from_day_text() %}
 
 
 with
@@ -39,7 +40,7 @@ with
 raw_events as materialized (
 
     select * from {{ source('tracking', 'events') }}
-    where {{ may_be_received_from('received_at', reclassified_from_day_text()) }}
+    where {{ may_be_received_from('received_at', from_day_text) }}
 
 ),
 {%- endif %}
@@ -61,7 +62,7 @@ received as (
     from source
     {%- if is_incremental() %}
     where
-        {{ received_day('received_at_utc') }} >= {{ reclassified_from_day() }}
+        {{ received_day('received_at_utc') }} >= {{ date_literal(from_day_text) }}
         or {{ received_day('received_at_utc') }} = {{ unparseable_received_day() }}
     {%- endif %}
 
@@ -73,7 +74,7 @@ received as (
 accepted_earlier as (
 
     select message_id from {{ this }}
-    where received_day < {{ reclassified_from_day() }} and failed_rule is null
+    where received_day < {{ date_literal(from_day_text) }} and failed_rule is null
 
 ),
 {%- endif %}
