@@ -18,9 +18,9 @@ consent_events as (
 
 ),
 
-events as (
+event_country_tuples as (
 
-    select * from {{ ref('stg_tracking__events') }}
+    select * from {{ ref('int_events_country_tuples') }}
 
 ),
 
@@ -49,26 +49,6 @@ consent_countries as (
         ) as country_rank
     from consent_events
     where country is not null and country != ''
-
-),
-
-event_country_tuples as (
-
-    -- Count first, resolve after: most events repeat the same identifiers and
-    -- country, so only the distinct tuples go through the identity joins
-    -- (9.7M events -> 0.6M tuples at 10M).
-    select
-        user_id,
-        email,
-        anonymous_id,
-        context_country as country,
-        count(*) as event_count
-    from events
-    where
-        context_country is not null
-        and context_country != ''
-        and occurred_at <= {{ as_of_timestamp() }}
-    group by user_id, email, anonymous_id, context_country
 
 ),
 

@@ -17,7 +17,9 @@ contacts as (
 
 ),
 
-events as (
+-- Not materialized: each use below filters it (commerce events, product
+-- events), and DuckDB pushes those filters into the scan.
+events as not materialized (
 
     select * from {{ ref('int_events_weighted') }}
 
