@@ -12,7 +12,10 @@ PostgreSQL: the server of `segmentation pg start`), then time
 - an incremental build after appending 1% events, when the project has
   incremental models (else "not implemented"),
 with the peak memory of the whole process tree (psutil sampling; dbt runs in a
-child process). DuckDB gets a 2.5 GiB memory limit through the profile's
+child process) and of the child processes alone: for the dbt phases that is
+the build itself, without this harness (which has generated and loaded the
+sample and run the floors in-process, and keeps some of that memory). The
+memory target is judged on the dbt phases' child processes. DuckDB gets a 2.5 GiB memory limit through the profile's
 SEGMENTATION_DUCKDB_MEMORY_LIMIT. The profile used is a copy of
 profiles.example.yml in the bench's work dir, and dbt writes to its own
 --target-path, so a bench run never touches the developer's warehouse.
@@ -217,7 +220,8 @@ def incremental_models(manifest: dict) -> list[str]:
 
 class MemorySampler:
     """Samples the RSS of this process and all its descendants (summed) every
-    `interval` seconds in a thread; `phase()` returns the peak seen during it."""
+    `interval` seconds in a thread; `phase()` records the peak seen during it,
+    of the whole tree and of the descendants alone."""
 
     def __init__(self, interval: float = 0.1):
         import psutil
@@ -227,19 +231,24 @@ class MemorySampler:
         self.interval = interval
         self.peak = 0
         self._phase_peak = 0
+        self._phase_children_peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
-        total = 0
-        procs = [self._proc]
+        own = children = 0
         with contextlib.suppress(self._psutil.Error):
-            procs += self._proc.children(recursive=True)
-        for p in procs:
+            own = self._proc.memory_info().rss
+        descendants = []
+        with contextlib.suppress(self._psutil.Error):
+            descendants = self._proc.children(recursive=True)
+        for p in descendants:
             with contextlib.suppress(self._psutil.Error):
-                total += p.memory_info().rss
+                children += p.memory_info().rss
+        total = own + children
         self.peak = max(self.peak, total)
         self._phase_peak = max(self._phase_peak, total)
+        self._phase_children_peak = max(self._phase_children_peak, children)
         return total
 
     def _run(self) -> None:
@@ -256,8 +265,10 @@ class MemorySampler:
 
     @contextlib.contextmanager
     def phase(self, record: dict, name: str) -> Iterator[None]:
-        """Time the block and record {seconds, peak_rss_bytes} under record[name]."""
+        """Time the block and record {seconds, peak_rss_bytes (whole tree),
+        peak_children_rss_bytes (descendants only)} under record[name]."""
         self._phase_peak = 0
+        self._phase_children_peak = 0
         self.sample()
         started = time.perf_counter()
         try:
@@ -265,7 +276,11 @@ class MemorySampler:
         finally:
             seconds = time.perf_counter() - started
             self.sample()
-            record[name] = {"seconds": round(seconds, 3), "peak_rss_bytes": self._phase_peak}
+            record[name] = {
+                "seconds": round(seconds, 3),
+                "peak_rss_bytes": self._phase_peak,
+                "peak_children_rss_bytes": self._phase_children_peak,
+            }
 
 
 # ---------------------------------------------------------------- floors
@@ -634,6 +649,20 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
+DBT_PHASES = ("build", "run", "test", "incremental")
+
+
+def dbt_peak_rss(phases: dict) -> int | None:
+    """The largest RSS of dbt's process tree (the harness's own memory left out)
+    over the dbt phases."""
+    peaks = [
+        phases[name]["peak_children_rss_bytes"]
+        for name in DBT_PHASES
+        if name in phases and "peak_children_rss_bytes" in phases[name]
+    ]
+    return max(peaks) if peaks else None
+
+
 def derive(run: dict) -> dict:
     """Add events/s, ratios to the floors and baseline, and the targets."""
     n = run["n_events"]
@@ -649,6 +678,7 @@ def derive(run: dict) -> dict:
         }
     run["events_per_second"] = per_second
     run["ratios"] = ratios
+    run["dbt_peak_rss_bytes"] = dbt_peak_rss(run["phases"])
     run["targets"] = evaluate_targets(run)
     return run
 
@@ -658,7 +688,7 @@ def evaluate_targets(run: dict) -> list[dict]:
     run_s = _seconds(run, "run")
     baseline = _seconds(run, "baseline")
     test_s = _seconds(run, "test")
-    peak = run.get("peak_rss_bytes")
+    peak = run.get("dbt_peak_rss_bytes")
     ratio = _ratio(run_s, baseline)
     incremental_s = _seconds(run, "incremental")
     share = _ratio(incremental_s, run_s)
@@ -685,7 +715,7 @@ def evaluate_targets(run: dict) -> list[dict]:
             "s",
         ),
         check(
-            "peak memory <= 4 GiB",
+            "dbt peak memory <= 4 GiB",
             peak,
             MEMORY_LIMIT_BYTES,
             peak is not None and peak <= MEMORY_LIMIT_BYTES,
@@ -725,7 +755,16 @@ def format_run(run: dict) -> str:
     title = f"== {run['target']}, {run['n_events']:,} events"
     if run.get("status") != "ok":
         return f"{title}: {run.get('status')} ({run.get('reason', '')})"
-    header = ("phase", "seconds", "events/s", "x scan", "x decayed", "x baseline", "peak RSS")
+    header = (
+        "phase",
+        "seconds",
+        "events/s",
+        "x scan",
+        "x decayed",
+        "x baseline",
+        "peak RSS",
+        "dbt RSS",
+    )
     rows = [header]
     for phase, label in PHASE_LABELS:
         entry = run["phases"].get(phase)
@@ -744,9 +783,10 @@ def format_run(run: dict) -> str:
                 _fmt_x(r.get("floor_decayed")),
                 _fmt_x(r.get("baseline")),
                 _fmt_bytes(entry["peak_rss_bytes"]),
+                _fmt_bytes(entry.get("peak_children_rss_bytes")) if phase in DBT_PHASES else "",
             )
         )
-        breakdown = run.get(phase) if phase in ("build", "run", "test", "incremental") else None
+        breakdown = run.get(phase) if phase in DBT_PHASES else None
         if breakdown and breakdown.get("elapsed_seconds"):
             overhead = entry["seconds"] - breakdown["elapsed_seconds"]
             rows.append(
@@ -786,6 +826,7 @@ def format_run(run: dict) -> str:
                     "",
                 )
             )
+    rows = [tuple(row) + ("",) * (len(header) - len(row)) for row in rows]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = [
         f"{title}  (threads {run.get('threads')}, memory limit {run.get('memory_limit')}, "
