@@ -95,9 +95,11 @@
     columns raw_received_at and raw_occurred_at in `from_cte`.
     `accepted_earlier`: for incremental models, a relation of the message_ids
     accepted in rows received before the ones in `from_cte`; a copy of one of
-    them is a duplicate too. -#}
-{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none) -%}
-checked as (
+    them is a duplicate too. `prefix` names the CTEs (<prefix>checked,
+    <prefix>classified); `rank_copies=false` leaves out the dedupe window, for
+    rows that are known to carry a message_id no other row carries. -#}
+{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none, prefix='', rank_copies=true) -%}
+{{ prefix }}checked as (
 
     select
         *,
@@ -106,26 +108,32 @@ checked as (
 
 ),
 
-classified as (
+{{ prefix }}classified as (
 
     select
         *,
+        {%- if rank_copies or accepted_earlier %}
         coalesce(
             failed_rule,
             case
+                {%- if rank_copies %}
                 when row_number() over (
                     partition by message_id, failed_rule
                     order by received_at, raw_received_at, raw_occurred_at
                 ) > 1 then 'duplicate_message_id'
+                {%- endif %}
                 {%- if accepted_earlier %}
                 when failed_rule is null and exists (
                     select 1 from {{ accepted_earlier }} as earlier
-                    where earlier.message_id = checked.message_id
+                    where earlier.message_id = {{ prefix }}checked.message_id
                 ) then 'duplicate_message_id'
                 {%- endif %}
             end
         ) as rejection_reason
-    from checked
+        {%- else %}
+        failed_rule as rejection_reason
+        {%- endif %}
+    from {{ prefix }}checked
 
 )
 {%- endmacro %}
