@@ -387,6 +387,78 @@ def test_floors_and_baseline_against_ground_truth(small_warehouse):
     assert set(segments) <= {"high_intent", "active_product_users"}
 
 
+def test_incremental_rounds_append_new_landings(small_warehouse):
+    """Each round appends copies of the same original events under new
+    message_ids, one in three received a day before the latest landing so far
+    (late, inside the lookback), the others a minute after it."""
+    conn, _ = small_warehouse
+    latest_sql = (
+        "select max(received_at) from raw.events "
+        "where regexp_matches(received_at, '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$')"
+    )
+    conn.begin()
+    try:
+        originals = dict(
+            conn.execute(
+                "select right(message_id, 2), count(*) from raw.events "
+                "where right(message_id, 2) in ('00', '01', '02') group by 1"
+            ).fetchall()
+        )
+        assert sum(originals.values()) > 0
+        seen = {m for (m,) in conn.execute("select message_id from raw.events").fetchall()}
+        for round_ in (1, 2):
+            latest = conn.execute(latest_sql).fetchone()[0]
+            conn.execute(bench._append_events_sql("duckdb", round_))
+            new = conn.execute(
+                f"select message_id, received_at from raw.events where message_id like '%-inc{round_}'"
+            ).fetchall()
+            assert len(new) == sum(originals.values())
+            assert not {m for m, _ in new} & seen
+            seen |= {m for m, _ in new}
+            late = [m for m, received in new if received < latest]
+            assert len(late) == originals.get("00", 0)
+            assert all(m.endswith("00-inc" + str(round_)) for m in late)
+            assert all(received > latest for m, received in new if m not in late)
+    finally:
+        conn.rollback()
+
+
+def test_incremental_median_of_rounds():
+    rounds = [
+        {
+            "seconds": 40.0,
+            "peak_rss_bytes": 5,
+            "peak_children_rss_bytes": 4,
+            "breakdown": {"b": 1},
+            "appended": 10,
+        },
+        {
+            "seconds": 30.0,
+            "peak_rss_bytes": 9,
+            "peak_children_rss_bytes": 8,
+            "breakdown": {"b": 2},
+            "appended": 11,
+        },
+        {
+            "seconds": 35.0,
+            "peak_rss_bytes": 7,
+            "peak_children_rss_bytes": 6,
+            "breakdown": {"b": 3},
+            "appended": 12,
+        },
+    ]
+    phase, breakdown = bench.median_round(rounds)
+    assert phase == {"seconds": 35.0, "peak_rss_bytes": 9, "peak_children_rss_bytes": 8}
+    assert breakdown == {"b": 3, "appended_rows": 12, "rounds_seconds": [40.0, 30.0, 35.0]}
+    # the report shows every build under the median
+    run = _run(incremental_s=35.0)
+    run["incremental"] = breakdown
+    lines = bench.format_run(run).splitlines()
+    assert any(
+        x.strip().startswith("median of 3 builds") and "40.00 / 30.00 / 35.00" in x for x in lines
+    )
+
+
 def test_postgres_env_without_server_is_a_skip_reason(tmp_path):
     env, reason = bench.postgres_env(tmp_path)
     assert env is None and "pg start" in reason
