@@ -20,7 +20,14 @@ consent_events as (
 
 event_country_tuples as (
 
-    select * from {{ ref('int_events_country_tuples') }}
+    select
+        user_id,
+        email,
+        anonymous_id,
+        country,
+        events_to_as_of as event_count
+    from {{ ref('int_events_identifier_tuples') }}
+    where country is not null and country != '' and events_to_as_of > 0
 
 ),
 

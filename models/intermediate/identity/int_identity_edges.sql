@@ -3,9 +3,9 @@
 -- it was seen at all (so identifiers seen alone are resolved too).
 with
 
-events as (
+event_tuples as (
 
-    select * from {{ ref('stg_tracking__events') }}
+    select * from {{ ref('int_events_identifier_tuples') }}
 
 ),
 
@@ -29,26 +29,36 @@ contacts as (
 
 observations as (
 
+    -- Events arrive already grouped per identifier tuple (and country);
+    -- identify calls and consent events are one observation per row.
     select
         anonymous_id,
         user_id,
         email,
-        occurred_at
-    from events
+        first_seen_at,
+        last_seen_at,
+        times_seen
+    from event_tuples
     union all
     select
         anonymous_id,
         user_id,
         email,
-        occurred_at
+        occurred_at as first_seen_at,
+        occurred_at as last_seen_at,
+        1 as times_seen
     from identifies
+    where occurred_at is not null
     union all
     select
         anonymous_id,
         user_id,
         email,
-        occurred_at
+        occurred_at as first_seen_at,
+        occurred_at as last_seen_at,
+        1 as times_seen
     from consent_events
+    where occurred_at is not null
 
 ),
 
@@ -60,13 +70,11 @@ combinations as (
         anonymous_id,
         user_id,
         email,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        count(*) as times_seen
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        sum(times_seen) as times_seen
     from observations
-    where
-        occurred_at is not null
-        and (anonymous_id is not null or user_id is not null or email is not null)
+    where anonymous_id is not null or user_id is not null or email is not null
     group by anonymous_id, user_id, email
 
 ),
