@@ -77,6 +77,60 @@
     where received_day <> {{ unparseable_received_day() }}
 {%- endmacro %}
 
+{#- The CTEs every incrementally classified raw table starts with, each
+    followed by a comma:
+    - `source`: the raw rows (an incremental build: only those that
+      `may_be_received_from` the first reprocessed day, in a materialized CTE
+      so that DuckDB applies that test in the scan and reads the other columns
+      of the kept rows only) with `received_at_utc`, the parsed received_at;
+    - `received`: those rows with their `received_day` (an incremental build:
+      only the reprocessed days and the unparseable bucket);
+    - `accepted_earlier` (incremental builds only): the message_ids accepted
+      in the days before, for quarantine_ctes (a new copy of one of them is a
+      duplicate, as in a full refresh). -#}
+{% macro received_day_ctes(raw_relation, from_day_text) -%}
+{%- if is_incremental() %}
+raw_rows as materialized (
+
+    select * from {{ raw_relation }}
+    where {{ may_be_received_from('received_at', from_day_text) }}
+
+),
+{%- endif %}
+
+source as not materialized (
+
+    select
+        *,
+        {{ parse_timestamp('received_at') }} as received_at_utc
+    from {{ 'raw_rows' if is_incremental() else raw_relation }}
+
+),
+
+received as not materialized (
+
+    select
+        *,
+        {{ received_day('received_at_utc') }} as received_day
+    from source
+    {%- if is_incremental() %}
+    where
+        {{ received_day('received_at_utc') }} >= {{ date_literal(from_day_text) }}
+        or {{ received_day('received_at_utc') }} = {{ unparseable_received_day() }}
+    {%- endif %}
+
+),
+{%- if is_incremental() %}
+
+accepted_earlier as (
+
+    select message_id from {{ this }}
+    where received_day < {{ date_literal(from_day_text) }} and failed_rule is null
+
+),
+{%- endif %}
+{%- endmacro %}
+
 {#- A short fingerprint of everything the stored classification depends on
     besides the raw row (rules, seeds, vars). -#}
 {% macro classification_version(parts) -%}
@@ -92,6 +146,14 @@
         {%- do plain.append('|') -%}
     {%- endfor -%}
     {{ return(local_md5(plain | tojson)[:12]) }}
+{%- endmacro %}
+
+{#- classification_version(parts), once the stored rows are known to be
+    classified under it (assert_classification_version). -#}
+{% macro checked_classification_version(parts) -%}
+    {%- set version = classification_version(parts) -%}
+    {%- do assert_classification_version(version) -%}
+    {{ return(version) }}
 {%- endmacro %}
 
 {#- Stops an incremental build whose stored rows were classified under other

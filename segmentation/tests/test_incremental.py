@@ -158,7 +158,12 @@ def incremental_run(sample_dir: Path):
 
 def _compared_tables(warehouse: Warehouse) -> list[str]:
     marts = [f"marts.{t}" for t in relations(warehouse, "marts") if t != CHANGE_LOG]
-    stored = ["staging.base_tracking__events_classified", "intermediate.int_events_resolved_stored"]
+    stored = [
+        "staging.base_tracking__events_classified",
+        "staging.base_tracking__identifies_classified",
+        "staging.base_cmp__consent_events_classified",
+        "intermediate.int_events_resolved_stored",
+    ]
     return [*stored, *marts]
 
 

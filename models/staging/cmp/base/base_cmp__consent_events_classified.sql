@@ -2,16 +2,26 @@
 -- rule it fails (NULL when accepted). The raw text of the parsed columns
 -- (raw_*) is stored only where the parsed value does not give it back
 -- (macros/raw_text.sql); NULL otherwise.
+-- Incremental by received day, like the events classifier
+-- (macros/incremental.sql): a build reclassifies only the raw rows received
+-- since the last one (minus the lookback) and the unparseable bucket.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='received_day',
+    on_schema_change='fail',
+) }}
 {%- set purposes = var('consent_purposes') %}
 {%- set statuses = ['granted', 'denied', 'withdrawn'] %}
+{%- set version = checked_classification_version([
+    purposes, statuses,
+    var('placeholder_identifiers'), var('future_tolerance_minutes'), raw_text_representation(),
+]) %}
+{%- set from_day_text = reprocessed_from_day_text() %}
 
 with
 
-source as (
-
-    select * from {{ source('cmp', 'consent_events') }}
-
-),
+{{ received_day_ctes(source('cmp', 'consent_events'), from_day_text) }}
 
 parsed as (
 
@@ -23,7 +33,8 @@ parsed as (
         lower(trim(purpose)) as purpose,
         lower(trim(status)) as status,
         {{ parse_timestamp('occurred_at') }} as occurred_at,
-        {{ parse_timestamp('received_at') }} as received_at,
+        received_at_utc as received_at,
+        received_day,
         upper(trim(country)) as country,
         lower(trim(source)) as source,
         message_id as raw_message_id,
@@ -36,7 +47,7 @@ parsed as (
         received_at as raw_received_at,
         country as raw_country,
         source as raw_source
-    from source
+    from received
 
 ),
 
@@ -46,7 +57,7 @@ parsed as (
     ('invalid_value', "purpose is null or purpose not in ('" ~ purposes | join("', '") ~ "')"
         ~ " or status is null or status not in ('" ~ statuses | join("', '") ~ "')"),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
-]) }},
+], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
 
 final as (
 
@@ -59,6 +70,7 @@ final as (
         status,
         occurred_at,
         received_at,
+        received_day,
         country,
         source,
         {{ stored_raw_text('raw_message_id', 'message_id') }} as raw_message_id,
@@ -72,7 +84,8 @@ final as (
         {{ stored_raw_text('raw_country', 'country') }} as raw_country,
         {{ stored_raw_text('raw_source', 'source') }} as raw_source,
         failed_rule,
-        rejection_reason
+        rejection_reason,
+        '{{ version }}' as classification_version
     from classified
 
 )

@@ -23,12 +23,11 @@
 {%- set event_names = seed_rows(
     'event_taxonomy', ['event_name', 'aliases', 'category', 'score_category', 'consent_purpose']
 ) %}
-{%- set version = classification_version([
+{%- set version = checked_classification_version([
     required_properties, bot_patterns, event_names,
     var('placeholder_identifiers'), var('future_tolerance_minutes'),
     raw_text_representation(),
 ]) %}
-{{ assert_classification_version(version) }}
 {%- set from_day_text = reprocessed_from_day_text() %}
 {#- A full refresh classifies the rows whose message_id no other raw row
     carries apart from the others: only the latter can be copies of one
@@ -40,53 +39,8 @@
 
 
 with
-{%- if is_incremental() %}
 
--- Raw rows that may be received on a reclassified day or are unparseable: a
--- cheap exact test on the raw text drops most older rows before any parsing
--- (macro may_be_received_from). Materialized, so that DuckDB applies the test
--- in the scan and reads the other columns of the kept rows only.
-raw_events as materialized (
-
-    select * from {{ source('tracking', 'events') }}
-    where {{ may_be_received_from('received_at', from_day_text) }}
-
-),
-{%- endif %}
-
-source as not materialized (
-
-    select
-        *,
-        {{ parse_timestamp('received_at') }} as received_at_utc
-    from {{ 'raw_events' if is_incremental() else source('tracking', 'events') }}
-
-),
-
-received as not materialized (
-
-    select
-        *,
-        {{ received_day('received_at_utc') }} as received_day
-    from source
-    {%- if is_incremental() %}
-    where
-        {{ received_day('received_at_utc') }} >= {{ date_literal(from_day_text) }}
-        or {{ received_day('received_at_utc') }} = {{ unparseable_received_day() }}
-    {%- endif %}
-
-),
-{%- if is_incremental() %}
-
--- Accepted copies received before the reclassified days: a new copy of one of
--- them is a duplicate, as in a full refresh (they were received earlier).
-accepted_earlier as (
-
-    select message_id from {{ this }}
-    where received_day < {{ date_literal(from_day_text) }} and failed_rule is null
-
-),
-{%- endif %}
+{{ received_day_ctes(source('tracking', 'events'), from_day_text) }}
 
 event_names as (
 

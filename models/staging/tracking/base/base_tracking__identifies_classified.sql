@@ -2,13 +2,23 @@
 -- rule it fails (NULL when accepted). The raw text of the parsed columns
 -- (raw_*) is stored only where the parsed value does not give it back
 -- (macros/raw_text.sql); NULL otherwise.
+-- Incremental by received day, like the events classifier
+-- (macros/incremental.sql): a build reclassifies only the raw rows received
+-- since the last one (minus the lookback) and the unparseable bucket.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='received_day',
+    on_schema_change='fail',
+) }}
+{%- set version = checked_classification_version([
+    var('placeholder_identifiers'), var('future_tolerance_minutes'), raw_text_representation(),
+]) %}
+{%- set from_day_text = reprocessed_from_day_text() %}
+
 with
 
-source as (
-
-    select * from {{ source('tracking', 'identifies') }}
-
-),
+{{ received_day_ctes(source('tracking', 'identifies'), from_day_text) }}
 
 parsed as (
 
@@ -19,7 +29,8 @@ parsed as (
         {{ normalize_email('email') }} as email,
         traits,
         {{ parse_timestamp('occurred_at') }} as occurred_at,
-        {{ parse_timestamp('received_at') }} as received_at,
+        received_at_utc as received_at,
+        received_day,
         lower(trim(source)) as source,
         message_id as raw_message_id,
         anonymous_id as raw_anonymous_id,
@@ -28,7 +39,7 @@ parsed as (
         occurred_at as raw_occurred_at,
         received_at as raw_received_at,
         source as raw_source
-    from source
+    from received
 
 ),
 
@@ -36,7 +47,7 @@ parsed as (
     ('missing_message_id', 'message_id is null'),
 ] + timestamp_rules() + [
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
-]) }},
+], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
 
 final as (
 
@@ -48,6 +59,7 @@ final as (
         traits,
         occurred_at,
         received_at,
+        received_day,
         source,
         {{ stored_raw_text('raw_message_id', 'message_id') }} as raw_message_id,
         {{ stored_raw_text('raw_anonymous_id', 'anonymous_id') }} as raw_anonymous_id,
@@ -57,7 +69,8 @@ final as (
         {{ stored_raw_timestamp('raw_received_at', 'received_at') }} as raw_received_at,
         {{ stored_raw_text('raw_source', 'source') }} as raw_source,
         failed_rule,
-        rejection_reason
+        rejection_reason,
+        '{{ version }}' as classification_version
     from classified
 
 )
