@@ -93,12 +93,14 @@
     message_id (the earliest received copy is kept, later copies are rejected as
     duplicate_message_id). Expects message_id, received_at and the raw text
     columns raw_received_at and raw_occurred_at in `from_cte`.
-    `accepted_earlier`: for incremental models, a relation of the message_ids
-    accepted in rows received before the ones in `from_cte`; a copy of one of
-    them is a duplicate too. `prefix` names the CTEs (<prefix>checked,
+    In an incremental build a copy of a message accepted in an earlier received
+    day is a duplicate too: the CTE `accepted_earlier` of received_day_ctes
+    (macros/incremental.sql), which every incremental classifier starts with,
+    holds those ids. `prefix` names the CTEs (<prefix>checked,
     <prefix>classified); `rank_copies=false` leaves out the dedupe window, for
     rows that are known to carry a message_id no other row carries. -#}
-{% macro quarantine_ctes(from_cte, rules, accepted_earlier=none, prefix='', rank_copies=true) -%}
+{% macro quarantine_ctes(from_cte, rules, prefix='', rank_copies=true) -%}
+{%- set accepted_earlier = 'accepted_earlier' if is_incremental() else none -%}
 {{ prefix }}checked as (
 
     select

@@ -16,8 +16,8 @@ with the peak memory of the whole process tree (psutil sampling; dbt runs in a
 child process) and of the child processes alone: for the dbt phases that is
 the build itself, without this harness (which has generated and loaded the
 sample and run the floors in-process, and keeps some of that memory). The
-memory target is judged on the dbt phases' child processes. DuckDB gets a 2.5 GiB memory limit through the profile's
-SEGMENTATION_DUCKDB_MEMORY_LIMIT. The profile used is a copy of
+memory target is judged on the dbt phases' child processes. DuckDB gets a
+2.5 GiB memory limit through the profile's SEGMENTATION_DUCKDB_MEMORY_LIMIT. The profile used is a copy of
 profiles.example.yml in the bench's work dir, and dbt writes to its own
 --target-path, so a bench run never touches the developer's warehouse.
 

@@ -57,7 +57,7 @@ parsed as (
     ('invalid_value', "purpose is null or purpose not in ('" ~ purposes | join("', '") ~ "')"
         ~ " or status is null or status not in ('" ~ statuses | join("', '") ~ "')"),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
-], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
+]) }},
 
 final as (
 

@@ -112,8 +112,7 @@ repeated_message_ids as (
     ('missing_required_property', missing_required_property('event_name', 'properties', required_properties)),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
     ('bot_user_agent', matches_any_pattern('context_user_agent', bot_patterns | map(attribute=0) | list)),
-], accepted_earlier='accepted_earlier' if is_incremental() else none,
-    prefix=prefix, rank_copies=branch != 'single') }},
+], prefix=prefix, rank_copies=branch != 'single') }},
 {%- endfor %}
 {%- if branches | length > 1 %}
 

@@ -47,7 +47,7 @@ parsed as (
     ('missing_message_id', 'message_id is null'),
 ] + timestamp_rules() + [
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
-], accepted_earlier='accepted_earlier' if is_incremental() else none) }},
+]) }},
 
 final as (
 
