@@ -80,11 +80,19 @@
 {#- The CTEs every incrementally classified raw table starts with, each
     followed by a comma:
     - `source`: the raw rows (an incremental build: only those that
-      `may_be_received_from` the first reprocessed day, in a materialized CTE
-      so that DuckDB applies that test in the scan and reads the other columns
-      of the kept rows only) with `received_at_utc`, the parsed received_at;
+      `may_be_received_from` the first day of the lookback window, in a
+      materialized CTE so that DuckDB applies that test in the scan and reads
+      the other columns of the kept rows only) with `received_at_utc`, the
+      parsed received_at;
+    - `reprocessed_from` (incremental builds only): the first received day of
+      the window whose raw row count differs from the stored one, i.e. the
+      first day that gained raw rows since the last build (raw tables are
+      append-only); a day after every row when none did. The days of the
+      window before it are left as they are: a row landing later cannot
+      change how an earlier-received row is classified (a copy received
+      later is the duplicate);
     - `received`: those rows with their `received_day` (an incremental build:
-      only the reprocessed days and the unparseable bucket);
+      only the days from `reprocessed_from` on and the unparseable bucket);
     - `accepted_earlier` (incremental builds only): the message_ids accepted
       in the days before, for quarantine_ctes (a new copy of one of them is a
       duplicate, as in a full refresh). -#}
@@ -107,6 +115,31 @@ source as not materialized (
 
 ),
 
+{%- if is_incremental() %}
+
+reprocessed_from as (
+
+    select coalesce(min(coalesce(raw_days.received_day, stored_days.received_day)), {{ date_literal('9999-12-31') }})
+        as received_day
+    from (
+        select {{ received_day('received_at_utc') }} as received_day, count(*) as row_count
+        from source
+        group by {{ received_day('received_at_utc') }}
+    ) as raw_days
+    full outer join (
+        select received_day, count(*) as row_count
+        from {{ this }}
+        where received_day >= {{ date_literal(from_day_text) }}
+        group by received_day
+    ) as stored_days
+        on raw_days.received_day = stored_days.received_day
+    where
+        coalesce(raw_days.received_day, stored_days.received_day) >= {{ date_literal(from_day_text) }}
+        and raw_days.row_count is distinct from stored_days.row_count
+
+),
+{%- endif %}
+
 received as not materialized (
 
     select
@@ -115,7 +148,7 @@ received as not materialized (
     from source
     {%- if is_incremental() %}
     where
-        {{ received_day('received_at_utc') }} >= {{ date_literal(from_day_text) }}
+        {{ received_day('received_at_utc') }} >= (select received_day from reprocessed_from)
         or {{ received_day('received_at_utc') }} = {{ unparseable_received_day() }}
     {%- endif %}
 
@@ -124,8 +157,16 @@ received as not materialized (
 
 accepted_earlier as (
 
+    -- The days before the window apart (a constant bound: DuckDB prunes
+    -- and joins that scan far better).
     select message_id from {{ this }}
     where received_day < {{ date_literal(from_day_text) }} and failed_rule is null
+    union all
+    select message_id from {{ this }}
+    where
+        received_day >= {{ date_literal(from_day_text) }}
+        and received_day < (select received_day from reprocessed_from)
+        and failed_rule is null
 
 ),
 {%- endif %}

@@ -7,10 +7,15 @@
     person's account, deletion and consent intervals) is summarized per key in
     a state hash. Each build writes the current key states to
     `<model>__key_states__next` (pre-hook) and, once the model is written,
-    renames them to `<model>__key_states` (post-hook). An incremental build
-    re-resolves the events received on or after reprocessed_from_day (the new
-    and late ones) plus every event whose key state differs from the stored
-    snapshot, and nothing else. A missing snapshot re-resolves everything. -#}
+    renames them to `<model>__key_states` (post-hook). Beside them the rows
+    the events classifier holds per received day are kept the same way
+    (`<model>__day_states`): the classifier rewrites a received day only when
+    it gained raw rows, so the first day whose count differs from the snapshot
+    is the first one it rewrote. An incremental build re-resolves the events
+    received on or after that day (`resolution_from_day_text`: the new and
+    late ones) plus every event whose key state differs from the stored
+    snapshot, and nothing else. A missing key snapshot re-resolves everything;
+    a missing day snapshot re-resolves the classifier's lookback window. -#}
 
 {#- The resolution key of a row carrying user_id, email and anonymous_id. -#}
 {% macro resolution_key_type(row_alias) -%}
@@ -25,11 +30,40 @@
     coalesce({{ row_alias }}.user_id, {{ row_alias }}.email, {{ row_alias }}.anonymous_id)
 {%- endmacro %}
 
-{#- The key-state snapshot of the current model (suffix '__next': this build's). -#}
-{% macro resolution_states_relation(suffix='') -%}
+{#- A state snapshot of the current model: kind 'key' or 'day' (suffix
+    '__next': this build's). -#}
+{% macro resolution_states_relation(suffix='', kind='key') -%}
     {{ return(api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__key_states' ~ suffix
+        database=this.database, schema=this.schema,
+        identifier=this.identifier ~ '__' ~ kind ~ '_states' ~ suffix
     )) }}
+{%- endmacro %}
+
+{#- Rows of the events classifier per received day. -#}
+{% macro resolution_day_states_sql() -%}
+    select received_day, count(*) as row_count
+    from {{ ref('base_tracking__events_classified') }}
+    group by received_day
+{%- endmacro %}
+
+{#- The first received day an incremental build of the model re-resolves, as
+    'YYYY-MM-DD' text: the first day whose classifier row count differs from
+    the day snapshot ('9999-12-31' when none does; the lookback window's
+    first day, reprocessed_from_day_text, without a snapshot). Runs one query;
+    the same before and during the pre-hooks (the snapshot is replaced by the
+    post-hook). -#}
+{% macro resolution_from_day_text() -%}
+    {%- if execute and is_incremental() and resolution_states_exist('day') -%}
+        {%- set found = run_query(
+            'select coalesce(min(coalesce(current_days.received_day, stored_days.received_day)), '
+            ~ date_literal('9999-12-31') ~ ') from (' ~ resolution_day_states_sql() ~ ') as current_days'
+            ~ ' full outer join ' ~ resolution_states_relation(kind='day') ~ ' as stored_days'
+            ~ ' on current_days.received_day = stored_days.received_day'
+            ~ ' where current_days.row_count is distinct from stored_days.row_count'
+        ) -%}
+        {{ return((found.rows[0][0] | string)[:10]) }}
+    {%- endif -%}
+    {{ return(reprocessed_from_day_text()) }}
 {%- endmacro %}
 
 {#- Every identifier's state: a hash of its person, the person's account,
@@ -41,10 +75,7 @@
 
         select
             person_id,
-            md5(string_agg(
-                {{ md5_key(['purpose', 'valid_from', 'valid_to', 'is_granted']) }}, ','
-                order by purpose, valid_from
-            )) as consent_hash
+            {{ set_hash(['purpose', 'valid_from', 'valid_to', 'is_granted']) }} as consent_hash
         from {{ ref('int_consent_intervals') }}
         group by person_id
 
@@ -66,33 +97,40 @@
         on identifiers.person_id = person_consent.person_id
 {%- endmacro %}
 
-{#- True when the model's key-state snapshot exists (an incremental build
-    without one re-resolves every event). -#}
-{% macro resolution_states_exist() -%}
+{#- True when the model's state snapshot of `kind` exists. -#}
+{% macro resolution_states_exist(kind='key') -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set relation = resolution_states_relation() -%}
+    {%- set relation = resolution_states_relation(kind=kind) -%}
     {{ return(adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none) }}
 {%- endmacro %}
 
 {#- Hook statements of int_events_resolved_stored, by name (the model's config
     lists them as "{{ resolution_hook('...') }}" so they render at run time). -#}
 {% macro resolution_hook(name) -%}
-    {%- set states = resolution_states_relation() -%}
-    {%- set next_states = resolution_states_relation('__next') -%}
+    {%- set kinds = {'key': resolution_states_sql, 'day': resolution_day_states_sql} -%}
     {%- if name == 'drop_next_states' -%}
-        drop table if exists {{ next_states }}
+        {%- for kind in kinds %}
+        drop table if exists {{ resolution_states_relation('__next', kind) }};
+        {%- endfor %}
     {%- elif name == 'write_next_states' -%}
-        create table {{ next_states }} as {{ resolution_states_sql() }}
+        {%- for kind, states_sql in kinds.items() %}
+        create table {{ resolution_states_relation('__next', kind) }} as {{ states_sql() }};
+        {%- endfor %}
     {%- elif name == 'delete_reprocessed_days' -%}
         {%- if is_incremental() %}
-        delete from {{ this }} where received_day >= {{ date_literal(reprocessed_from_day_text()) }}
+        delete from {{ this }} where received_day >= {{ date_literal(resolution_from_day_text()) }}
         {%- endif -%}
     {%- elif name == 'drop_states' -%}
-        drop table if exists {{ states }}
+        {%- for kind in kinds %}
+        drop table if exists {{ resolution_states_relation(kind=kind) }};
+        {%- endfor %}
     {%- elif name == 'promote_next_states' -%}
-        alter table {{ next_states }} rename to {{ adapter.quote(states.identifier) }}
+        {%- for kind in kinds %}
+        alter table {{ resolution_states_relation('__next', kind) }}
+        rename to {{ adapter.quote(resolution_states_relation(kind=kind).identifier) }};
+        {%- endfor %}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown resolution hook ' ~ name) }}
     {%- endif -%}

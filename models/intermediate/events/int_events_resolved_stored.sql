@@ -6,9 +6,9 @@
 -- int_events_resolved, a view, adds the as_of rules (retention, after_as_of).
 -- Rows of deleted persons keep no person, account or properties: only their
 -- id and reason remain, for the exclusion counts.
--- Incremental (macros/resolution.sql): a build re-resolves the events received
--- since the last one (minus the lookback) and those whose resolution key's
--- state (person, account, deletion, consent intervals) changed.
+-- Incremental (macros/resolution.sql): a build re-resolves the events of the
+-- received days the events classifier rewrote and those whose resolution
+-- key's state (person, account, deletion, consent intervals) changed.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -24,7 +24,7 @@
         "{{ resolution_hook('promote_next_states') }}",
     ],
 ) }}
-{%- set from_day = date_literal(reprocessed_from_day_text()) %}
+{%- set from_day = date_literal(resolution_from_day_text()) %}
 
 with
 
