@@ -2,12 +2,14 @@
 
     Raw events are append-only; the collector's received_at tells what is new.
     Rows are kept in buckets of one received day (`received_day`). An incremental
-    build reclassifies every raw row received on or after `reprocessed_from_day_text()`
-    (the last received day already classified, minus var incremental_lookback_days)
-    and replaces those whole days (delete+insert on received_day), so rows that
-    land late but inside the lookback are classified exactly as a full refresh
-    would. Rows whose received_at cannot be parsed share one bucket, reclassified
-    at every build. A row landing with a received_at older than the lookback is
+    build looks at the days from `lookback_start_day_text()` (the last received
+    day already classified, minus var incremental_lookback_days) on, reclassifies
+    every raw row received on or after the first of them that gained raw rows
+    (`reprocessed_from` of received_day_ctes) and replaces those whole days
+    (delete+insert on received_day), so rows that land late but inside the
+    lookback are classified exactly as a full refresh would. Rows whose
+    received_at cannot be parsed share one bucket, reclassified at every build.
+    A row landing with a received_at older than the lookback is
     not picked up: the row_count_conserved test on raw.events then fails, and
     `dbt build --full-refresh --select base_tracking__events_classified+` repairs it. -#}
 
@@ -21,15 +23,15 @@
     coalesce(cast({{ received_at }} as date), {{ unparseable_received_day() }})
 {%- endmacro %}
 
-{#- The first received day an incremental build reprocesses, as 'YYYY-MM-DD'
-    text: the last received day stored in the model's current table minus var
-    incremental_lookback_days ('0001-01-01', i.e. every day, when the table is
-    empty or the build is not incremental). Runs one query: read it once per
-    model (`set from_day_text = reprocessed_from_day_text()`), before any hook
-    deletes those days. -#}
-{% macro reprocessed_from_day_text() -%}
+{#- The first received day of an incremental build's lookback window, as
+    'YYYY-MM-DD' text: the last received day stored in the model's current
+    table minus var incremental_lookback_days ('0001-01-01', i.e. every day,
+    when the table is empty or the build is not incremental). Runs one query:
+    read it once per model (`set from_day_text = lookback_start_day_text()`),
+    before any hook deletes those days. -#}
+{% macro lookback_start_day_text() -%}
     {%- if execute and is_incremental() -%}
-        {%- set found = run_query(reprocessed_from_day_query(this)) -%}
+        {%- set found = run_query(lookback_start_day_query(this)) -%}
         {{ return((found.rows[0][0] | string)[:10]) }}
     {%- endif -%}
     {{ return('0001-01-01') }}
@@ -68,7 +70,7 @@
 
 {#- The last received day stored in `relation`, minus var incremental_lookback_days
     (0001-01-01 when it is empty), as a query returning one date. -#}
-{% macro reprocessed_from_day_query(relation) -%}
+{% macro lookback_start_day_query(relation) -%}
     select coalesce(
         cast({{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), 'max(received_day)') }} as date),
         cast('0001-01-01' as date)

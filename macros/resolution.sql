@@ -49,7 +49,7 @@
 {#- The first received day an incremental build of the model re-resolves, as
     'YYYY-MM-DD' text: the first day whose classifier row count differs from
     the day snapshot ('9999-12-31' when none does; the lookback window's
-    first day, reprocessed_from_day_text, without a snapshot). Runs one query;
+    first day, lookback_start_day_text, without a snapshot). Runs one query;
     the same before and during the pre-hooks (the snapshot is replaced by the
     post-hook). -#}
 {% macro resolution_from_day_text() -%}
@@ -63,7 +63,7 @@
         ) -%}
         {{ return((found.rows[0][0] | string)[:10]) }}
     {%- endif -%}
-    {{ return(reprocessed_from_day_text()) }}
+    {{ return(lookback_start_day_text()) }}
 {%- endmacro %}
 
 {#- Every identifier's state: a hash of its person, the person's account,

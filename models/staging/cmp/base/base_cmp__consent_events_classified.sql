@@ -3,8 +3,9 @@
 -- (raw_*) is stored only where the parsed value does not give it back
 -- (macros/raw_text.sql); NULL otherwise.
 -- Incremental by received day, like the events classifier
--- (macros/incremental.sql): a build reclassifies only the raw rows received
--- since the last one (minus the lookback) and the unparseable bucket.
+-- (macros/incremental.sql): a build reclassifies only the received days from
+-- the first one that gained raw rows (within the lookback) and the unparseable
+-- bucket.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -17,7 +18,7 @@
     purposes, statuses,
     var('placeholder_identifiers'), var('future_tolerance_minutes'), raw_text_representation(),
 ]) %}
-{%- set from_day_text = reprocessed_from_day_text() %}
+{%- set from_day_text = lookback_start_day_text() %}
 
 with
 

@@ -1,8 +1,9 @@
 -- Every raw event, parsed and normalized, with the first quarantine rule it
 -- fails (NULL when accepted). stg_tracking__events and
 -- stg_tracking__events_rejected split it; counts are conserved by construction.
--- Incremental: each build reclassifies only the raw rows received since the
--- last one (minus a lookback; macros/incremental.sql explains the buckets).
+-- Incremental: each build reclassifies only the received days from the first
+-- one that gained raw rows (within a lookback; macros/incremental.sql explains
+-- the buckets).
 -- Nothing stored depends on as_of: the retention rule is applied by the two
 -- views on top (macro event_rejection_reason).
 -- The raw text of the parsed columns (raw_*) is stored only where the parsed
@@ -28,7 +29,7 @@
     var('placeholder_identifiers'), var('future_tolerance_minutes'),
     raw_text_representation(),
 ]) %}
-{%- set from_day_text = reprocessed_from_day_text() %}
+{%- set from_day_text = lookback_start_day_text() %}
 {#- A full refresh classifies the rows whose message_id no other raw row
     carries apart from the others: only the latter can be copies of one
     another, so only they go through the dedupe window (a window over every
