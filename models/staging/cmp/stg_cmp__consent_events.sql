@@ -1,5 +1,7 @@
 -- Accepted consent events: one purpose, one status, at one moment, for the
 -- identifiers on the row.
+-- A view: it only filters the classified table, so no second copy is written.
+{{ config(materialized='view') }}
 with
 
 classified as (

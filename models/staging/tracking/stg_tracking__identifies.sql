@@ -1,5 +1,7 @@
 -- Accepted identify calls: the moments an anonymous device was tied to a
 -- user id and/or email.
+-- A view: it only filters the classified table, so no second copy is written.
+{{ config(materialized='view') }}
 with
 
 classified as (
