@@ -8,12 +8,21 @@ events as (
 
 ),
 
+scored_events as (
+
+    select
+        person_id,
+        {{ score_row_columns() }}
+    from events
+
+),
+
 aggregated as (
 
     select
         person_id,
         {{ score_aggregates() }}
-    from events
+    from scored_events
     group by person_id
 
 ),
