@@ -96,8 +96,9 @@
     - `received`: those rows with their `received_day` (an incremental build:
       only the days from `reprocessed_from` on and the unparseable bucket);
     - `accepted_earlier` (incremental builds only): the message_ids accepted
-      in the days before, for quarantine_ctes (a new copy of one of them is a
-      duplicate, as in a full refresh). -#}
+      in the days before (not in the unparseable bucket's, reclassified with
+      them), for quarantine_ctes (a new copy of one of them is a duplicate, as
+      in a full refresh). -#}
 {% macro received_day_ctes(raw_relation, from_day_text) -%}
 {%- if is_incremental() %}
 raw_rows as materialized (
@@ -160,9 +161,14 @@ received as not materialized (
 accepted_earlier as (
 
     -- The days before the window apart (a constant bound: DuckDB prunes
-    -- and joins that scan far better).
+    -- and joins that scan far better). Not the unparseable bucket's day: it
+    -- is reclassified with the new rows, and its stored rows are not copies
+    -- of themselves.
     select message_id from {{ this }}
-    where received_day < {{ date_literal(from_day_text) }} and failed_rule is null
+    where
+        received_day < {{ date_literal(from_day_text) }}
+        and received_day <> {{ unparseable_received_day() }}
+        and failed_rule is null
     union all
     select message_id from {{ this }}
     where

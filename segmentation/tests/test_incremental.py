@@ -306,9 +306,14 @@ PREFILTER_BATCHES = (
 # of an accepted event received before the reclassified days, and of one
 # received on them, which the earlier copy now displaces.
 PREFILTER_COPIES = (("p0-1", "2026-05-09T00:00:00.000Z"), ("p0-2", "2026-05-07T05:00:00.000Z"))
+# An accepted row in the unparseable bucket's day (received and occurred on
+# 1900-01-01), in the first batch: the bucket is reclassified at every build,
+# and its own stored row must not count as an earlier copy of it.
+PREFILTER_ACCEPTED_1900 = ("p0-1900", "1900-01-01T00:00:01.000Z", "1900-01-01T00:00:00.000Z")
 
 
-def _insert_raw_events(env: dict[str, str], rows: list[tuple[str, str]], create: bool) -> None:
+def _insert_raw_events(env: dict[str, str], rows: list[tuple[str, ...]], create: bool) -> None:
+    """Insert page views: (message_id, received_at[, occurred_at]) each."""
     from segmentation.contract import RAW_TABLES
     from segmentation.warehouse import connect
 
@@ -323,13 +328,13 @@ def _insert_raw_events(env: dict[str, str], rows: list[tuple[str, str]], create:
                 + ", ".join(f"{c} varchar" for c in columns)
                 + ")"
             )
-        for message_id, received_at in rows:
+        for message_id, received_at, *occurred_at in rows:
             values = {
                 "message_id": message_id,
                 "event": "page_view",
                 "anonymous_id": f"anon-{message_id}",
                 "source": "web",
-                "occurred_at": "2026-05-01T00:00:00.000Z",
+                "occurred_at": occurred_at[0] if occurred_at else "2026-05-01T00:00:00.000Z",
                 "received_at": received_at,
                 "context_user_agent": "Mozilla/5.0",
                 "properties": '{"path": "/"}',
@@ -356,6 +361,8 @@ def test_prefilter_on_raw_received_text_matches_a_full_refresh(tmp_path):
         zip(PREFILTER_BATCHES, ("2026-05-11 00:00:00", "2026-05-12 00:00:00"), strict=True)
     ):
         rows = [(f"p{k}-{i}", text) for i, text in enumerate(texts)]
+        if k == 0:
+            rows.append(PREFILTER_ACCEPTED_1900)
         if k == 1:
             rows += list(PREFILTER_COPIES)
         _insert_raw_events(env, rows, create=k == 0)
@@ -378,7 +385,11 @@ def test_prefilter_on_raw_received_text_matches_a_full_refresh(tmp_path):
     )
     # Invalid dates and hour 24, in both batches (lower-case z also is, on DuckDB).
     assert {"p0-6", "p0-8", "p1-3", "p1-4", "p1-5", "p1-6"} <= {r[0] for r in unparseable}
-    assert len(incremental[1]) == sum(map(len, PREFILTER_BATCHES)) + len(PREFILTER_COPIES)
+    assert len(incremental[1]) == sum(map(len, PREFILTER_BATCHES)) + len(PREFILTER_COPIES) + 1
+    accepted_1900 = warehouse.query(
+        f"select rejection_reason from {relation} where message_id = '{PREFILTER_ACCEPTED_1900[0]}'"
+    )
+    assert accepted_1900 == [(None,)]
 
     run_dbt(
         [*RUN_ONLY, *selection, "--full-refresh"],
