@@ -278,9 +278,13 @@ def _bootstrap(state: dict) -> None:
     try:
         cur = con.cursor()
         for role, password in (OWNER, *EXTRA_ROLES):
+            # The owner may create databases: the PostgreSQL equivalence test
+            # builds in a database of its own.
             cur.execute(
-                sql.SQL("create role {} login password {}").format(
-                    sql.Identifier(role), sql.Literal(password)
+                sql.SQL("create role {} login {} password {}").format(
+                    sql.Identifier(role),
+                    sql.SQL("createdb" if role == OWNER[0] else "nocreatedb"),
+                    sql.Literal(password),
                 )
             )
         cur.execute(

@@ -4,7 +4,8 @@ The default sample lands in three batches, each followed by a build with the
 as_of of its landing: some rows land late (in the next batch, but received
 inside the lookback), copies of earlier accepted events land in the last batch
 (duplicates across batches), and consent withdrawals land between batches.
-Then a `--full-refresh` build over the same raw data must give equal tables:
+Then a `--full-refresh` build over the same raw data must give equal tables,
+on DuckDB and on PostgreSQL (its own database on the test server):
 the incremental staging table and every mart (floats within the tolerance of
 segmentation/tests/compare.py). The membership change log and what is read
 from it are the exception by design: the log records every build, so three
@@ -12,6 +13,7 @@ builds leave more history than one (HISTORY)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +24,13 @@ import pytest
 
 from segmentation.dbt import DbtError, run_dbt
 from segmentation.tests.compare import assert_same_rows, relations, table_rows
-from segmentation.tests.conftest import AS_OF, WORK_DIR, Warehouse, _environ
+from segmentation.tests.conftest import (
+    AS_OF,
+    WORK_DIR,
+    Warehouse,
+    _environ,
+    postgres_available,
+)
 
 # Batch k holds the rows received before BATCH_ENDS[k] (and after the previous end).
 BATCH_ENDS = ("2026-04-01", "2026-05-10", "9999")
@@ -130,30 +138,68 @@ def _write_batches(sample: Path, out: Path) -> list[Path]:
     return batches
 
 
-@pytest.fixture(scope="module")
-def incremental_run(sample_dir: Path):
-    """The warehouse after the batched incremental builds, the tables read from
-    it, and the batches."""
+def _build_in_batches(target: str, env: dict[str, str], sample_dir: Path, work: Path) -> Warehouse:
+    """Land the batches one after the other, each followed by an incremental build."""
     from segmentation.load import load
 
-    work = WORK_DIR / "incremental"
     batches = _write_batches(sample_dir, work / "landing")
-    db = work / "warehouse.duckdb"
-    db.unlink(missing_ok=True)
-    env = {"SEGMENTATION_DUCKDB_PATH": str(db)}
-    warehouse = Warehouse(target="duckdb", env=env, sample_dir=sample_dir)
     for k, (batch, as_of) in enumerate(zip(batches, AS_OFS, strict=True)):
         with _environ(env):
-            load(str(batch), target="duckdb", append=k > 0)
+            load(str(batch), target=target, append=k > 0)
         last = k == len(batches) - 1
         run_dbt(
             ["build"] if last else RUN_ONLY,  # the last incremental build runs every test
-            target="duckdb",
+            target=target,
             vars={"as_of": as_of},
             env=env,
             target_path=str(work / "dbt"),
         )
-    return warehouse, env, work
+    return Warehouse(target=target, env=env, sample_dir=sample_dir)
+
+
+@pytest.fixture(scope="module")
+def incremental_run(sample_dir: Path):
+    """The warehouse after the batched incremental builds, the tables read from
+    it, and the batches."""
+    work = WORK_DIR / "incremental"
+    db = work / "warehouse.duckdb"
+    db.unlink(missing_ok=True)
+    env = {"SEGMENTATION_DUCKDB_PATH": str(db)}
+    return _build_in_batches("duckdb", env, sample_dir, work), env, work
+
+
+# A database of its own on the test server: the session's PostgreSQL
+# warehouse (conftest) is read by other tests meanwhile.
+POSTGRES_DATABASE = "segmentation_incremental"
+
+
+@pytest.fixture(scope="module")
+def incremental_run_postgres(sample_dir: Path):
+    """The same batched builds on PostgreSQL, in a fresh database."""
+    import psycopg2
+
+    if not postgres_available():
+        if os.environ.get("SEGMENTATION_REQUIRE_POSTGRES") == "1":
+            pytest.fail(
+                "PostgreSQL is required (SEGMENTATION_REQUIRE_POSTGRES=1) but not reachable"
+            )
+        pytest.skip("no PostgreSQL server (set PGHOST/PGPORT or run `make test`)")
+    conn = psycopg2.connect()
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"drop database if exists {POSTGRES_DATABASE}")
+            cur.execute(f"create database {POSTGRES_DATABASE}")
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        message = f"the PostgreSQL role may not create the database {POSTGRES_DATABASE}: {exc}"
+        if os.environ.get("SEGMENTATION_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        conn.close()
+    work = WORK_DIR / "incremental-postgres"
+    env = {"PGDATABASE": POSTGRES_DATABASE}
+    return _build_in_batches("postgres", env, sample_dir, work), env, work
 
 
 def _compared_tables(warehouse: Warehouse) -> list[str]:
@@ -167,8 +213,9 @@ def _compared_tables(warehouse: Warehouse) -> list[str]:
     return [*stored, *marts]
 
 
-def test_incremental_batches_equal_a_full_refresh(incremental_run):
-    warehouse, env, work = incremental_run
+def _assert_batches_equal_a_full_refresh(
+    warehouse: Warehouse, env: dict[str, str], work: Path
+) -> None:
     compared = _compared_tables(warehouse)
     assert "marts.fct_events" in compared and "marts.fct_segment_membership" in compared
     incremental = {r: table_rows(warehouse, r, HISTORY.get(r, frozenset())) for r in compared}
@@ -201,7 +248,7 @@ def test_incremental_batches_equal_a_full_refresh(incremental_run):
 
     run_dbt(
         [*RUN_ONLY, "--full-refresh"],
-        target="duckdb",
+        target=warehouse.target,
         vars={"as_of": AS_OF},
         env=env,
         target_path=str(work / "dbt"),
@@ -210,6 +257,14 @@ def test_incremental_batches_equal_a_full_refresh(incremental_run):
     for relation in compared:
         full = table_rows(warehouse, relation, HISTORY.get(relation, frozenset()))
         assert_same_rows(relation, incremental[relation], full)
+
+
+def test_incremental_batches_equal_a_full_refresh(incremental_run):
+    _assert_batches_equal_a_full_refresh(*incremental_run)
+
+
+def test_incremental_batches_equal_a_full_refresh_on_postgres(incremental_run_postgres):
+    _assert_batches_equal_a_full_refresh(*incremental_run_postgres)
 
 
 def test_a_landing_older_than_the_lookback_is_reported_not_lost(incremental_run, tmp_path):
