@@ -138,14 +138,20 @@ def postgres_available() -> bool:
 PROJECT_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "analytics")
 
 
-@pytest.fixture(scope="session")
-def postgres_warehouse(sample_dir: Path) -> Warehouse:
+def require_postgres() -> None:
+    """Skip the test without a reachable server; fail instead when
+    SEGMENTATION_REQUIRE_POSTGRES=1 (make test)."""
     if not postgres_available():
         if os.environ.get("SEGMENTATION_REQUIRE_POSTGRES") == "1":
             pytest.fail(
                 "PostgreSQL is required (SEGMENTATION_REQUIRE_POSTGRES=1) but not reachable"
             )
         pytest.skip("no PostgreSQL server (set PGHOST/PGPORT or run `make test`)")
+
+
+@pytest.fixture(scope="session")
+def postgres_warehouse(sample_dir: Path) -> Warehouse:
+    require_postgres()
     import psycopg2
 
     # A fresh database, as a fresh DuckDB file: incremental models (the

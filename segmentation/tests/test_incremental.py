@@ -29,7 +29,7 @@ from segmentation.tests.conftest import (
     WORK_DIR,
     Warehouse,
     _environ,
-    postgres_available,
+    require_postgres,
 )
 
 # Batch k holds the rows received before BATCH_ENDS[k] (and after the previous end).
@@ -178,12 +178,7 @@ def incremental_run_postgres(sample_dir: Path):
     """The same batched builds on PostgreSQL, in a fresh database."""
     import psycopg2
 
-    if not postgres_available():
-        if os.environ.get("SEGMENTATION_REQUIRE_POSTGRES") == "1":
-            pytest.fail(
-                "PostgreSQL is required (SEGMENTATION_REQUIRE_POSTGRES=1) but not reachable"
-            )
-        pytest.skip("no PostgreSQL server (set PGHOST/PGPORT or run `make test`)")
+    require_postgres()
     conn = psycopg2.connect()
     conn.autocommit = True
     try:
