@@ -79,6 +79,33 @@
     where received_day <> {{ unparseable_received_day() }}
 {%- endmacro %}
 
+{#- Rows per received day of `relation` (a relation or CTE name), the day
+    given by `day_expression`; only the days from `from_day_text` on when
+    given. Columns received_day, row_count. -#}
+{% macro day_counts_sql(relation, day_expression, from_day_text=none) -%}
+    select {{ day_expression }} as received_day, count(*) as row_count
+    from {{ relation }}
+    {%- if from_day_text %}
+    where {{ day_expression }} >= {{ date_literal(from_day_text) }}
+    {%- endif %}
+    group by {{ day_expression }}
+{%- endmacro %}
+
+{#- The first received day whose row count differs between two day_counts_sql
+    queries, as a one-row, one-column query (received_day); 9999-12-31, a day
+    after every row, when none differs. Raw tables are append-only, so the
+    first day whose count changed is the first day that gained rows. -#}
+{% macro first_changed_day_sql(current_counts, stored_counts) -%}
+    select coalesce(
+        min(coalesce(current_days.received_day, stored_days.received_day)),
+        {{ date_literal('9999-12-31') }}
+    ) as received_day
+    from ({{ current_counts }}) as current_days
+    full outer join ({{ stored_counts }}) as stored_days
+        on current_days.received_day = stored_days.received_day
+    where current_days.row_count is distinct from stored_days.row_count
+{%- endmacro %}
+
 {#- The CTEs every incrementally classified raw table starts with, each
     followed by a comma:
     - `source`: the raw rows (an incremental build: only those that
@@ -122,23 +149,10 @@ source as not materialized (
 
 reprocessed_from as (
 
-    select coalesce(min(coalesce(raw_days.received_day, stored_days.received_day)), {{ date_literal('9999-12-31') }})
-        as received_day
-    from (
-        select {{ received_day('received_at_utc') }} as received_day, count(*) as row_count
-        from source
-        group by {{ received_day('received_at_utc') }}
-    ) as raw_days
-    full outer join (
-        select received_day, count(*) as row_count
-        from {{ this }}
-        where received_day >= {{ date_literal(from_day_text) }}
-        group by received_day
-    ) as stored_days
-        on raw_days.received_day = stored_days.received_day
-    where
-        coalesce(raw_days.received_day, stored_days.received_day) >= {{ date_literal(from_day_text) }}
-        and raw_days.row_count is distinct from stored_days.row_count
+    {{ first_changed_day_sql(
+        day_counts_sql('source', received_day('received_at_utc'), from_day_text),
+        day_counts_sql(this, 'received_day', from_day_text)
+    ) }}
 
 ),
 {%- endif %}

@@ -39,11 +39,9 @@
     )) }}
 {%- endmacro %}
 
-{#- Rows of the events classifier per received day. -#}
+{#- Rows of the events classifier per received day (the day snapshot). -#}
 {% macro resolution_day_states_sql() -%}
-    select received_day, count(*) as row_count
-    from {{ ref('base_tracking__events_classified') }}
-    group by received_day
+    {{ day_counts_sql(ref('base_tracking__events_classified'), 'received_day') }}
 {%- endmacro %}
 
 {#- The first received day an incremental build of the model re-resolves, as
@@ -54,13 +52,10 @@
     post-hook). -#}
 {% macro resolution_from_day_text() -%}
     {%- if execute and is_incremental() and resolution_states_exist('day') -%}
-        {%- set found = run_query(
-            'select coalesce(min(coalesce(current_days.received_day, stored_days.received_day)), '
-            ~ date_literal('9999-12-31') ~ ') from (' ~ resolution_day_states_sql() ~ ') as current_days'
-            ~ ' full outer join ' ~ resolution_states_relation(kind='day') ~ ' as stored_days'
-            ~ ' on current_days.received_day = stored_days.received_day'
-            ~ ' where current_days.row_count is distinct from stored_days.row_count'
-        ) -%}
+        {%- set found = run_query(first_changed_day_sql(
+            resolution_day_states_sql(),
+            'select * from ' ~ resolution_states_relation(kind='day')
+        )) -%}
         {{ return((found.rows[0][0] | string)[:10]) }}
     {%- endif -%}
     {{ return(lookback_start_day_text()) }}
