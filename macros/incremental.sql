@@ -112,7 +112,8 @@
       `may_be_received_from` the first day of the lookback window, in a
       materialized CTE so that DuckDB applies that test in the scan and reads
       the other columns of the kept rows only) with `received_at_utc`, the
-      parsed received_at;
+      parsed received_at, and with `row_ids` (a full refresh from a table
+      only) `raw_row_id` (row_identity);
     - `reprocessed_from` (incremental builds only): the first received day of
       the window whose raw row count differs from the stored one, i.e. the
       first day that gained raw rows since the last build (raw tables are
@@ -126,7 +127,7 @@
       in the days before (not in the unparseable bucket's, reclassified with
       them), for quarantine_ctes (a new copy of one of them is a duplicate, as
       in a full refresh). -#}
-{% macro received_day_ctes(raw_relation, from_day_text) -%}
+{% macro received_day_ctes(raw_relation, from_day_text, row_ids=false) -%}
 {%- if is_incremental() %}
 raw_rows as materialized (
 
@@ -140,6 +141,9 @@ source as not materialized (
 
     select
         *,
+        {%- if row_ids %}
+        {{ row_identity() }} as raw_row_id,
+        {%- endif %}
         {{ parse_timestamp('received_at') }} as received_at_utc
     from {{ 'raw_rows' if is_incremental() else raw_relation }}
 

@@ -68,6 +68,12 @@
     end
 {%- endmacro %}
 
+{#- True when ref() or source() gave a unit test's fixture rows (a CTE), not
+    a table. -#}
+{% macro is_unit_test_fixture(relation) -%}
+    {{ return(relation.schema is none or relation.identifier is none) }}
+{%- endmacro %}
+
 {#- Rows of a seed at compile time (empty while parsing or before the seed exists),
     for rules that are generated from reference data. -#}
 {% macro seed_rows(seed_name, columns) -%}
@@ -75,8 +81,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set relation = ref(seed_name) -%}
-    {#- In unit tests ref() points at a fixture, not a table: no rows then. -#}
-    {%- if relation.schema is none or relation.identifier is none -%}
+    {%- if is_unit_test_fixture(relation) -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
@@ -98,8 +103,9 @@
     (macros/incremental.sql), which every incremental classifier starts with,
     holds those ids. `prefix` names the CTEs (<prefix>checked,
     <prefix>classified); `rank_copies=false` leaves out the dedupe window, for
-    rows that are known to carry a message_id no other row carries. -#}
-{% macro quarantine_ctes(from_cte, rules, prefix='', rank_copies=true) -%}
+    rows whose copies are ranked elsewhere: `known_duplicates` then names a
+    CTE of the raw_row_id of the rows that ranking found to be duplicates. -#}
+{% macro quarantine_ctes(from_cte, rules, prefix='', rank_copies=true, known_duplicates=none) -%}
 {%- set accepted_earlier = 'accepted_earlier' if is_incremental() else none -%}
 {{ prefix }}checked as (
 
@@ -114,10 +120,14 @@
 
     select
         *,
-        {%- if rank_copies or accepted_earlier %}
+        {%- if rank_copies or accepted_earlier or known_duplicates %}
         coalesce(
             failed_rule,
             case
+                {%- if known_duplicates %}
+                when raw_row_id in (select raw_row_id from {{ known_duplicates }})
+                    then 'duplicate_message_id'
+                {%- endif %}
                 {%- if rank_copies %}
                 when row_number() over (
                     partition by message_id, failed_rule

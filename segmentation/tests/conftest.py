@@ -38,20 +38,25 @@ class Warehouse:
                 return connect(self.target, read_only=True)
             return connect(self.target)
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, setup: tuple[str, ...] = ()) -> list[tuple]:
+        """Rows of `sql`, run after the `setup` statements on the same connection."""
         conn = self.connect()
         try:
             cur = conn.cursor()
+            for statement in setup:
+                cur.execute(statement)
             cur.execute(sql)
             return cur.fetchall()
         finally:
             conn.close()
 
-    def arrow(self, sql: str):
+    def arrow(self, sql: str, setup: tuple[str, ...] = ()):
         """Result as a pyarrow Table (DuckDB natively; PostgreSQL through pandas)."""
         if self.target == "duckdb":
             conn = self.connect()
             try:
+                for statement in setup:
+                    conn.execute(statement)
                 return conn.sql(sql).to_arrow_table()
             finally:
                 conn.close()
@@ -61,6 +66,8 @@ class Warehouse:
         conn = self.connect()
         try:
             cur = conn.cursor()
+            for statement in setup:
+                cur.execute(statement)
             cur.execute(sql)
             cols = [d[0] for d in cur.description]
             return pa.Table.from_pandas(

@@ -129,8 +129,10 @@ def test_conservation_per_raw_table(warehouse):
 EVENT_COLUMNS = RAW_TABLES["events"]
 
 
-def _raw_rows(warehouse, relation: str, columns=EVENT_COLUMNS) -> list[tuple]:
-    table = warehouse.arrow("select " + ", ".join(f'"{c}"' for c in columns) + f" from {relation}")
+def _raw_rows(warehouse, relation: str, columns=EVENT_COLUMNS, setup=()) -> list[tuple]:
+    table = warehouse.arrow(
+        "select " + ", ".join(f'"{c}"' for c in columns) + f" from {relation}", setup=setup
+    )
     return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
 
 
@@ -260,11 +262,12 @@ def _literal(value: str | None) -> str:
     )
 
 
-def _compiled_over(warehouse, model: str, raw_rows: list[dict]) -> str:
+def _compiled_over(warehouse, model: str, raw_rows: list[dict]) -> tuple[tuple[str, ...], str]:
     """The SQL the build ran for `model` (a view over the events classifier),
     with the classifier's compiled full-refresh SQL inlined and raw.events
-    replaced by `raw_rows`: the models as built, run over other raw rows,
-    without writing anything."""
+    replaced by `raw_rows` (a temporary table, created by the setup statement
+    returned with the query): the models as built, run over other raw rows,
+    without writing to the warehouse."""
     manifest = json.loads((WORK_DIR / f"dbt-{warehouse.target}" / "manifest.json").read_text())
     nodes, sources = manifest["nodes"], manifest["sources"]
     base = nodes["model.behavioral_segmentation.base_tracking__events_classified"]
@@ -273,15 +276,15 @@ def _compiled_over(warehouse, model: str, raw_rows: list[dict]) -> str:
     values = ",\n".join(
         "(" + ", ".join(_literal(row[c]) for c in EVENT_COLUMNS) + ")" for row in raw_rows
     )
-    raw = f"(select * from (values\n{values}\n) as adversarial({', '.join(EVENT_COLUMNS)}))"
+    setup = (
+        "create temporary table adversarial_events as select * from (values\n"
+        f"{values}\n) as adversarial({', '.join(EVENT_COLUMNS)})",
+    )
     base_sql = base["compiled_code"]
     assert "accepted_earlier" not in base_sql, "the fixture build is a full refresh"
-    assert (
-        base_sql.count(raw_relation) == 1
-        and view["compiled_code"].count(base["relation_name"]) == 1
-    )
-    base_sql = base_sql.replace(raw_relation, f"{raw} as adversarial_events")
-    return view["compiled_code"].replace(
+    assert raw_relation in base_sql and view["compiled_code"].count(base["relation_name"]) == 1
+    base_sql = base_sql.replace(raw_relation, "adversarial_events")
+    return setup, view["compiled_code"].replace(
         base["relation_name"], f"(\n{base_sql}\n) as adversarial_base"
     )
 
@@ -296,18 +299,17 @@ def test_rejected_events_keep_adversarial_raw_text_exactly(warehouse):
     sent = {row["context_page_url"]: tuple(row[c] for c in EVENT_COLUMNS) for row in rows}
     url = EVENT_COLUMNS.index("context_page_url")
 
-    rejected_sql = _compiled_over(warehouse, "stg_tracking__events_rejected", rows)
-    shown = _raw_rows(warehouse, f"({rejected_sql}) as rejected")
+    setup, rejected_sql = _compiled_over(warehouse, "stg_tracking__events_rejected", rows)
+    shown = _raw_rows(warehouse, f"({rejected_sql}) as rejected", setup=setup)
     differ = [(row, sent.get(row[url])) for row in shown if sent.get(row[url]) != row]
     assert not differ, f"{len(differ)} rejected rows differ from raw, (shown, sent): {differ[:3]}"
     rejected = {row[url] for row in shown}
     assert len(rejected) == len(shown)
     assert {u for u in sent if "/bot/" in u} <= rejected, "every bot row is rejected"
 
+    setup, accepted_sql = _compiled_over(warehouse, "stg_tracking__events", rows)
     accepted = warehouse.arrow(
-        "select context_page_url, event_name_raw from ("
-        + _compiled_over(warehouse, "stg_tracking__events", rows)
-        + ") as accepted"
+        f"select context_page_url, event_name_raw from ({accepted_sql}) as accepted", setup=setup
     )
     names = dict(
         zip(
@@ -320,3 +322,41 @@ def test_rejected_events_keep_adversarial_raw_text_exactly(warehouse):
     assert len(rejected) + len(names) == len(rows), "every row is accepted or rejected"
     event = EVENT_COLUMNS.index("event")
     assert names == {u: sent[u][event] for u in names}
+
+
+def test_event_dedupe_does_not_depend_on_message_id_buckets(duckdb_warehouse):
+    """A full refresh ranks the copies of a message only among the raw rows
+    whose message-id bucket repeats (a 64-bit hash on DuckDB); a row that just
+    shares a bucket with another id must classify as if alone. With coarse
+    buckets (the id's length: thousands of unrelated ids per bucket) the
+    classification is the same table, row for row."""
+    compiled = (
+        WORK_DIR
+        / "dbt-duckdb"
+        / "compiled"
+        / "behavioral_segmentation"
+        / "models"
+        / "staging"
+        / "tracking"
+        / "base"
+        / "base_tracking__events_classified.sql"
+    )
+    sql = compiled.read_text()
+    bucket = "hash(nullif(trim(message_id), ''))"
+    assert "repeated_message_buckets" in sql and bucket in sql, "not the full-refresh SQL"
+    coarse_bucket = "length(nullif(trim(message_id), ''))"
+    coarse = sql.replace(bucket, coarse_bucket)
+    stored = "select * from staging.base_tracking__events_classified"
+    [(extra, missing, exact_rows, coarse_rows)] = duckdb_warehouse.query(f"""
+        with ids as (select nullif(trim(message_id), '') as id from raw.events)
+        select
+            (select count(*) from (({coarse}) except all ({stored}))),
+            (select count(*) from (({stored}) except all ({coarse}))),
+            (select count(*) from ids where id in
+                (select id from ids group by id having count(*) > 1)),
+            (select count(*) from ids where length(id) in
+                (select length(id) from ids where id is not null group by 1 having count(*) > 1))
+    """)
+    assert (extra, missing) == (0, 0)
+    # The coarse buckets did send unrelated rows through the ranking.
+    assert coarse_rows > 10 * exact_rows > 0

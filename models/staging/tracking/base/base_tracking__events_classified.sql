@@ -30,18 +30,23 @@
     raw_text_representation(),
 ]) %}
 {%- set from_day_text = lookback_start_day_text() %}
-{#- A full refresh classifies the rows whose message_id no other raw row
-    carries apart from the others: only the latter can be copies of one
-    another, so only they go through the dedupe window (a window over every
-    row and all its columns was most of a 10M-row full refresh: the query
-    went from 44 s to 30-33 s, docs/benchmark.md). An
-    incremental build classifies its few rows in one branch. #}
-{%- set branches = [none] if is_incremental() else ['single', 'repeated'] %}
+{#- A full refresh ranks the copies of a message apart: only the rows whose
+    message_id another raw row carries too (found by grouping text_bucket of
+    the id, a 64-bit hash on DuckDB: a shared bucket only adds rows) are
+    parsed twice and go through the dedupe window (`repeated_*`), which
+    names the duplicates by raw_row_id; the pass over every row looks them
+    up. A window over every row and all its columns was most of a 10M-row
+    full refresh (44 s); ranking apart in two whole branches, 30-33 s; this,
+    docs/benchmark.md. An incremental build ranks its few rows in one pass,
+    and so does a unit test (its fixture rows have no row identity). #}
+{%- set message_id = "nullif(trim(message_id), '')" %}
+{%- set two_pass = not is_incremental() and not is_unit_test_fixture(source('tracking', 'events')) %}
+{%- set branches = ['repeated', none] if two_pass else [none] %}
 
 
 with
 
-{{ received_day_ctes(source('tracking', 'events'), from_day_text) }}
+{{ received_day_ctes(source('tracking', 'events'), from_day_text, row_ids=two_pass) }}
 
 event_names as (
 
@@ -50,14 +55,32 @@ event_names as (
 ),
 {%- if 'repeated' in branches %}
 
--- Message ids (as parsed) that more than one raw row carries.
-repeated_message_ids as (
+-- Buckets of the message ids (as parsed) that more than one raw row carries.
+repeated_message_buckets as (
 
-    select nullif(trim(message_id), '') as message_id
-    from source
-    where nullif(trim(message_id), '') is not null
-    group by nullif(trim(message_id), '')
+    select {{ text_bucket(message_id) }} as message_bucket
+    from {{ source('tracking', 'events') }}
+    where {{ message_id }} is not null
+    group by {{ text_bucket(message_id) }}
     having count(*) > 1
+
+),
+
+-- Every copy of those message ids (and rows sharing their bucket), filtered
+-- before anything is parsed.
+repeated_received as (
+
+    select
+        *,
+        {{ received_day('received_at_utc') }} as received_day
+    from (
+        select
+            *,
+            {{ row_identity() }} as raw_row_id,
+            {{ parse_timestamp('received_at') }} as received_at_utc
+        from {{ source('tracking', 'events') }}
+        where {{ text_bucket(message_id) }} in (select message_bucket from repeated_message_buckets)
+    ) as repeated_rows
 
 ),
 {%- endif %}
@@ -67,6 +90,9 @@ repeated_message_ids as (
 {{ prefix }}parsed as (
 
     select
+        {%- if two_pass %}
+        source.raw_row_id,
+        {%- endif %}
         nullif(trim(source.message_id), '') as message_id,
         event_names.event_name,
         event_names.event_category,
@@ -95,14 +121,9 @@ repeated_message_ids as (
         source.received_at as raw_received_at,
         source.context_ip as raw_context_ip,
         source.context_country as raw_context_country
-    from received as source
+    from {{ prefix }}received as source
     left join event_names
         on {{ normalize_event_name('source.event') }} = event_names.normalized_name
-    {%- if branch %}
-    left join repeated_message_ids
-        on nullif(trim(source.message_id), '') = repeated_message_ids.message_id
-    where repeated_message_ids.message_id is {{ 'null' if branch == 'single' else 'not null' }}
-    {%- endif %}
 
 ),
 
@@ -113,19 +134,20 @@ repeated_message_ids as (
     ('missing_required_property', missing_required_property('event_name', 'properties', required_properties)),
     ('no_identifier', 'anonymous_id is null and user_id is null and email is null'),
     ('bot_user_agent', matches_any_pattern('context_user_agent', bot_patterns | map(attribute=0) | list)),
-], prefix=prefix, rank_copies=branch != 'single') }},
-{%- endfor %}
-{%- if branches | length > 1 %}
+], prefix=prefix,
+    rank_copies=not two_pass or branch == 'repeated',
+    known_duplicates='repeated_duplicates' if two_pass and not branch else none,
+) }},
+{%- if branch == 'repeated' %}
 
-classified as (
+repeated_duplicates as (
 
-    {%- for branch in branches %}
-    {{ 'union all' if not loop.first }}
-    select * from {{ branch }}_classified
-    {%- endfor %}
+    select raw_row_id from repeated_classified
+    where rejection_reason = 'duplicate_message_id'
 
 ),
 {%- endif %}
+{%- endfor %}
 
 final as (
 
