@@ -102,35 +102,6 @@
     ({{ target.schema }}.try_cast_jsonb({{ json_expression }}) ->> {{ key }})
 {%- endmacro %}
 
-{#- A raw table row's identity, valid within one statement (DuckDB rowid,
-    PostgreSQL ctid): to join rows of one scan of a table back to another. -#}
-{% macro row_identity() -%}
-    {{ return(adapter.dispatch('row_identity', 'behavioral_segmentation')()) }}
-{%- endmacro %}
-
-{% macro default__row_identity() -%}
-    rowid
-{%- endmacro %}
-
-{% macro postgres__row_identity() -%}
-    ctid
-{%- endmacro %}
-
-{#- A cheap-to-group stand-in for a text value; equal values get equal
-    buckets, distinct values may share one (DuckDB: a 64-bit hash, which groups
-    and joins several times faster than text; elsewhere the value itself). -#}
-{% macro text_bucket(expression) -%}
-    {{ return(adapter.dispatch('text_bucket', 'behavioral_segmentation')(expression)) }}
-{%- endmacro %}
-
-{% macro default__text_bucket(expression) -%}
-    {{ expression }}
-{%- endmacro %}
-
-{% macro duckdb__text_bucket(expression) -%}
-    hash({{ expression }})
-{%- endmacro %}
-
 {#- Lower-case hex SHA-256 of a text value. -#}
 {% macro sha256_hex(expression) -%}
     {{ return(adapter.dispatch('sha256_hex', 'behavioral_segmentation')(expression)) }}

@@ -112,8 +112,8 @@
       `may_be_received_from` the first day of the lookback window, in a
       materialized CTE so that DuckDB applies that test in the scan and reads
       the other columns of the kept rows only) with `received_at_utc`, the
-      parsed received_at, and with `row_ids` (a full refresh from a table
-      only) `raw_row_id` (row_identity);
+      parsed received_at, and with `row_ids` (a DuckDB full refresh from a
+      table only: rank_copies_apart) `raw_row_id`, DuckDB's rowid;
     - `reprocessed_from` (incremental builds only): the first received day of
       the window whose raw row count differs from the stored one, i.e. the
       first day that gained raw rows since the last build (raw tables are
@@ -142,7 +142,7 @@ source as not materialized (
     select
         *,
         {%- if row_ids %}
-        {{ row_identity() }} as raw_row_id,
+        rowid as raw_row_id,
         {%- endif %}
         {{ parse_timestamp('received_at') }} as received_at_utc
     from {{ 'raw_rows' if is_incremental() else raw_relation }}

@@ -30,12 +30,12 @@
     raw_text_representation(),
 ]) %}
 {%- set from_day_text = lookback_start_day_text() %}
-{#- A full refresh ranks the copies of a message apart: only the rows whose
-    message_id another raw row carries too (found by grouping text_bucket of
-    the id, a 64-bit hash on DuckDB: a shared bucket only adds rows) are
-    parsed twice and go through the dedupe window (`repeated_*`), which
-    names the duplicates by raw_row_id; the pass over every row looks them
-    up. A window over every row and all its columns was most of a 10M-row
+{#- A DuckDB full refresh ranks the copies of a message apart: only the
+    rows whose message_id another raw row carries too (found by grouping a
+    64-bit hash of the id, far faster to group and join than the text: a
+    shared hash only adds rows) are parsed twice and go through the dedupe
+    window (`repeated_*`), which names the duplicates by rowid; the pass over
+    every row looks them up. A window over every row and all its columns was most of a 10M-row
     full refresh (44 s); two whole branches split by a join on the text id
     took 30-33 s; this takes about 4 s less again (docs/benchmark.md). An
     incremental build ranks its few rows in one pass, and so does a unit
@@ -61,10 +61,10 @@ event_names as (
 -- Buckets of the message ids (as parsed) that more than one raw row carries.
 repeated_message_buckets as (
 
-    select {{ text_bucket(message_id) }} as message_bucket
+    select hash({{ message_id }}) as message_bucket
     from {{ source('tracking', 'events') }}
     where {{ message_id }} is not null
-    group by {{ text_bucket(message_id) }}
+    group by hash({{ message_id }})
     having count(*) > 1
 
 ),
@@ -79,10 +79,10 @@ repeated_received as (
     from (
         select
             *,
-            {{ row_identity() }} as raw_row_id,
+            rowid as raw_row_id,
             {{ parse_timestamp('received_at') }} as received_at_utc
         from {{ source('tracking', 'events') }}
-        where {{ text_bucket(message_id) }} in (select message_bucket from repeated_message_buckets)
+        where hash({{ message_id }}) in (select message_bucket from repeated_message_buckets)
     ) as repeated_rows
 
 ),
