@@ -31,6 +31,7 @@ from segmentation.tests.conftest import (
     _environ,
     require_postgres,
 )
+from segmentation.tests.test_storage import configured_models, stored_compressions
 
 # Batch k holds the rows received before BATCH_ENDS[k] (and after the previous end).
 BATCH_ENDS = ("2026-04-01", "2026-05-10", "9999")
@@ -260,6 +261,26 @@ def test_incremental_batches_equal_a_full_refresh(incremental_run):
 
 def test_incremental_batches_equal_a_full_refresh_on_postgres(incremental_run_postgres):
     _assert_batches_equal_a_full_refresh(*incremental_run_postgres)
+
+
+def test_incremental_inserts_keep_the_uncompressed_columns(incremental_run):
+    """The rows that incremental builds add to an incremental table keep its
+    uncompressed_columns setting (it is part of the table, not of the full
+    refresh's statement): at this scale DuckDB would choose a dictionary for
+    some of them (test_storage)."""
+    warehouse, _, work = incremental_run
+    incremental = {
+        name: found
+        for name, found in configured_models(work / "dbt").items()
+        if name in ("base_tracking__events_classified", "int_events_resolved_stored")
+    }
+    assert len(incremental) == 2
+    for name, (relation, columns) in incremental.items():
+        for column in columns:
+            assert stored_compressions(warehouse, relation, column) == ["Uncompressed"], (
+                name,
+                column,
+            )
 
 
 def test_a_landing_older_than_the_lookback_is_reported_not_lost(incremental_run, tmp_path):

@@ -14,6 +14,7 @@
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='fail',
+    uncompressed_columns=['event_id', 'person_id'],
     pre_hook=[
         "{{ resolution_hook('drop_next_states') }}",
         "{{ resolution_hook('write_next_states') }}",

@@ -18,6 +18,7 @@
     incremental_strategy='delete+insert',
     unique_key='received_day',
     on_schema_change='fail',
+    uncompressed_columns=['message_id', 'anonymous_id', 'user_id', 'context_ip'],
 ) }}
 {%- set required_properties = seed_rows('event_taxonomy', ['event_name', 'required_properties']) %}
 {%- set bot_patterns = seed_rows('bot_user_agent_patterns', ['pattern']) %}
