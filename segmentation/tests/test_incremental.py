@@ -356,7 +356,7 @@ PREFILTER_BATCHES = (
         "2026-05-07T00:00:00.000Z",  # canonical, valid, the first instant on
         "2026-02-30T10:00:00.000Z",  # canonical shape, invalid date: unparseable
         "1900-01-01T12:00:00.000Z",  # valid, but on the unparseable bucket's day
-        "2026-05-06T24:00:00.000Z",  # hour 24
+        "2026-05-06T24:00:00.000Z",  # hour 24: midnight, UTC day 2026-05-07
         "2026-05-06T23:30:00-02:00",  # offset: UTC day 2026-05-07
         "2024-02-29T10:00:00.000Z",  # leap day
     ),
@@ -422,7 +422,7 @@ def test_prefilter_on_raw_received_text_matches_a_full_refresh(tmp_path):
     """Incremental reclassification skips older raw rows by a test on their
     received_at text: rows whose text looks old but is unparseable (an invalid
     date), lands in the unparseable bucket's day, or whose UTC day is later
-    than its text's date (offsets) are still reclassified, as a full refresh
+    than its text's date (offsets, hour 24) are still reclassified, as a full refresh
     classifies them."""
     env = {"SEGMENTATION_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
     warehouse = Warehouse(target="duckdb", env=env, sample_dir=tmp_path)
@@ -447,15 +447,15 @@ def test_prefilter_on_raw_received_text_matches_a_full_refresh(tmp_path):
     incremental = table_rows(warehouse, relation)
     offset_days = warehouse.query(
         f"select distinct cast(received_day as varchar) from {relation}"
-        " where message_id in ('p0-9', 'p1-1', 'p1-2')"
+        " where message_id in ('p0-8', 'p0-9', 'p1-1', 'p1-2', 'p1-6')"
     )
     assert offset_days == [("2026-05-07",)]
     unparseable = warehouse.query(
         f"select message_id from {relation}"
         " where received_day = date '1900-01-01' and rejection_reason = 'unparseable_timestamp'"
     )
-    # Invalid dates and hour 24, in both batches (lower-case z also is, on DuckDB).
-    assert {"p0-6", "p0-8", "p1-3", "p1-4", "p1-5", "p1-6"} <= {r[0] for r in unparseable}
+    # Invalid dates, in both batches (lower-case z also is, on DuckDB).
+    assert {"p0-6", "p1-3", "p1-4", "p1-5"} <= {r[0] for r in unparseable}
     assert len(incremental[1]) == sum(map(len, PREFILTER_BATCHES)) + len(PREFILTER_COPIES) + 1
     accepted_1900 = warehouse.query(
         f"select rejection_reason from {relation} where message_id = '{PREFILTER_ACCEPTED_1900[0]}'"
