@@ -130,3 +130,21 @@
         {{ exceptions.raise_compiler_error('unknown resolution hook ' ~ name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- How an incremental build of int_events_resolved_stored picks the earlier
+    events whose key's state changed. DuckDB: a left join of every event with
+    the changed keys, in the one scan that also takes the reprocessed days (a
+    second reference to the events would materialize them). PostgreSQL: a
+    second branch with a semi-join; there the left join sorted every event for
+    a merge join (3-4 s at 1M events for an empty set of changed keys). -#}
+{% macro changed_keys_by_left_join() -%}
+    {{ return(adapter.dispatch('changed_keys_by_left_join', 'behavioral_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__changed_keys_by_left_join() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__changed_keys_by_left_join() -%}
+    {{ return(true) }}
+{%- endmacro %}
