@@ -3,7 +3,8 @@ floors measured in the same run on the same data.
 
 Per target and size: generate a sample (cached under `data/bench/events-<n>/`),
 load it into a fresh warehouse of its own (DuckDB: `data/bench/warehouse-<n>.duckdb`;
-PostgreSQL: the server of `segmentation pg start`), then time
+PostgreSQL: the server of `segmentation pg start`, its project schemas
+dropped first), then time
 - the load,
 - a full `dbt build`, split by stage from dbt's run_results.json (`STAGE_RULES`),
 - the floors: one scan of raw.events, a plain per-person decayed sum over it,
@@ -537,7 +538,7 @@ def bench_run(
 ) -> dict:
     """Load, floors, build, run, test (and incremental) for one target and size."""
     from segmentation.load import load
-    from segmentation.warehouse import connect
+    from segmentation.warehouse import connect, drop_project_schemas
 
     run: dict = {"target": target, "n_events": n_events, "status": "ok", "phases": {}}
     phases = run["phases"]
@@ -564,6 +565,11 @@ def bench_run(
         if pg is None:
             return {**run, "status": "skipped", "reason": reason}
         env.update(pg)
+    if target == "postgres":
+        # A fresh warehouse, as the DuckDB file: the tables of an earlier run
+        # would make the first build incremental over a reloaded raw layer.
+        with environ(env):
+            drop_project_schemas(target)
     load_avg_start = os.getloadavg()[0]
     started = time.perf_counter()
     print(f"[{key}] load")

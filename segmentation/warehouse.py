@@ -103,3 +103,22 @@ def schema_name(layer: str) -> str:
     """Schema of a layer (raw, reference, staging, intermediate, marts): the
     project's generate_schema_name macro uses the layer name as is."""
     return layer
+
+
+# Every schema the project writes (the PostgreSQL profile's own schema,
+# `analytics`, holds the helper functions).
+PROJECT_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "analytics")
+
+
+def drop_project_schemas(target: str = "postgres") -> None:
+    """Empty a PostgreSQL warehouse, as a new DuckDB file is: every project
+    schema dropped with what it holds (incremental models then start from
+    nothing). Connects with the profile's settings (PG* variables)."""
+    conn = connect(target)
+    try:
+        with conn.cursor() as cur:
+            for schema in PROJECT_SCHEMAS:
+                cur.execute(f"drop schema if exists {schema} cascade")
+        conn.commit()
+    finally:
+        conn.close()

@@ -141,10 +141,6 @@ def postgres_available() -> bool:
         return False
 
 
-# Every schema the project writes.
-PROJECT_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "analytics")
-
-
 def require_postgres() -> None:
     """Skip the test without a reachable server; fail instead when
     SEGMENTATION_REQUIRE_POSTGRES=1 (make test)."""
@@ -159,18 +155,11 @@ def require_postgres() -> None:
 @pytest.fixture(scope="session")
 def postgres_warehouse(sample_dir: Path) -> Warehouse:
     require_postgres()
-    import psycopg2
+    from segmentation.warehouse import drop_project_schemas
 
     # A fresh database, as a fresh DuckDB file: incremental models (the
     # membership log) must start from nothing.
-    conn = psycopg2.connect()
-    try:
-        with conn.cursor() as cur:
-            for schema in PROJECT_SCHEMAS:
-                cur.execute(f"drop schema if exists {schema} cascade")
-        conn.commit()
-    finally:
-        conn.close()
+    drop_project_schemas()
     return build("postgres", sample_dir, {})
 
 
