@@ -14,8 +14,9 @@
     events the same size on disk, and writing int_events_resolved_stored took
     6.3 s instead of 8.4 s with event_id and person_id listed
     (docs/benchmark.md). A small warehouse grows a little: at 100k events
-    DuckDB would have used a dictionary for some of these columns. Other targets ignore the config; temporary tables,
-    contract-enforced and Python models take dbt-duckdb's own path. -#}
+    DuckDB would have used a dictionary for some of these columns. Other
+    targets ignore the config; temporary tables, contract-enforced and Python
+    models take dbt-duckdb's own path. -#}
 {% macro duckdb__create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
     {%- set uncompressed = config.get('uncompressed_columns') or [] -%}
     {%- set contract_config = config.get('contract') -%}

@@ -106,6 +106,17 @@
     where current_days.row_count is distinct from stored_days.row_count
 {%- endmacro %}
 
+{#- The columns received_day_ctes adds to a raw row (also read by the events
+    classifier's pass over repeated message ids, which must parse them the
+    same way): `raw_row_id` (DuckDB's rowid) when row_ids, and
+    `received_at_utc`, the parsed received_at. -#}
+{% macro raw_received_columns(row_ids=false) -%}
+    {%- if row_ids %}
+    rowid as raw_row_id,
+    {%- endif %}
+    {{ parse_timestamp('received_at') }} as received_at_utc
+{%- endmacro %}
+
 {#- The CTEs every incrementally classified raw table starts with, each
     followed by a comma:
     - `source`: the raw rows (an incremental build: only those that
@@ -141,10 +152,7 @@ source as not materialized (
 
     select
         *,
-        {%- if row_ids %}
-        rowid as raw_row_id,
-        {%- endif %}
-        {{ parse_timestamp('received_at') }} as received_at_utc
+        {{ raw_received_columns(row_ids) }}
     from {{ 'raw_rows' if is_incremental() else raw_relation }}
 
 ),

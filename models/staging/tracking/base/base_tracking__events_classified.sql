@@ -82,8 +82,7 @@ repeated_received as (
     from (
         select
             *,
-            rowid as raw_row_id,
-            {{ parse_timestamp('received_at') }} as received_at_utc
+            {{ raw_received_columns(row_ids=true) }}
         from {{ source('tracking', 'events') }}
         where hash({{ message_id }}) in (select message_bucket from repeated_message_buckets)
     ) as repeated_rows
