@@ -180,11 +180,11 @@
 
 {#- Statistics of the table a model just wrote (a project-wide post-hook, in
     the model's transaction). PostgreSQL: ANALYZE. Autovacuum analyzes a new
-    table some time later; until then the planner guesses its size, and the
-    first build after a load planned a nested loop over the fresh identity
-    map: int_consent_events_resolved took 22 s instead of 0.3 s at 1M events,
-    a mart test 27 s instead of 3 s. Sampling 30,000 rows costs 0.05-0.3 s
-    per table. Nothing for views, nor on DuckDB, which keeps its statistics
+    table some time later; until then the planner guesses its size. One
+    first build after a load at 1M events took 22 s in
+    int_consent_events_resolved and 27 s in a mart test (under 1.7 s each in
+    the build after this hook, docs/benchmark.md). Sampling 30,000 rows costs
+    little per table. Nothing for views, nor on DuckDB, which keeps its statistics
     as it writes. -#}
 {% macro model_table_statistics() -%}
     {{ return(adapter.dispatch('model_table_statistics', 'behavioral_segmentation')()) }}
