@@ -10,9 +10,11 @@ dropped first), then time
 - the floors: one scan of raw.events, a plain per-person decayed sum over it,
   and the hand-written baseline script `bench_baseline.sql` (DuckDB only),
 - `dbt build` without tests (seeds + models, "dbt run") and `dbt test` separately,
-- three incremental builds, each after appending 1% events (the median is
-  reported, every time is kept), when the project has incremental models
-  (else "not implemented"),
+- when the project has incremental models (else "not implemented"): one
+  incremental build with no new events (what every build costs whatever
+  landed: the idle build), then three incremental builds, each after
+  appending 1% events (the median is reported, every time is kept; its
+  excess over the idle build is the cost that follows the new events),
 with the peak memory of the whole process tree (psutil sampling; dbt runs in a
 child process) and of the child processes alone: for the dbt phases that is
 the build itself, without this harness (which has generated and loaded the
@@ -534,9 +536,16 @@ def _append_events_sql(dialect: str, round_: int = 1) -> str:
 
 
 def bench_run(
-    target: str, n_events: int, landing: Path, work: Path, sampler: MemorySampler, threads: int
+    target: str,
+    n_events: int,
+    landing: Path,
+    work: Path,
+    sampler: MemorySampler,
+    threads: int,
+    verify: bool = True,
 ) -> dict:
-    """Load, floors, build, run, test (and incremental) for one target and size."""
+    """Load, floors, build, run, test (and incremental, then with `verify` the
+    check that the incremental builds equal a full refresh) for one target and size."""
     from segmentation.load import load
     from segmentation.warehouse import connect, drop_project_schemas
 
@@ -619,6 +628,8 @@ def bench_run(
     run["test"] = dbt_phase(["test"], "test")
     incremental = incremental_models(manifest)
     if incremental:
+        print(f"[{key}] incremental build with no new events (idle)")
+        run["incremental_idle"] = dbt_phase(run_only, "incremental_idle")
         rounds = []
         for round_ in range(1, INCREMENTAL_ROUNDS + 1):
             print(
@@ -643,6 +654,11 @@ def bench_run(
             rounds.append({**record["incremental"], "breakdown": breakdown, "appended": appended})
         phases["incremental"], run["incremental"] = median_round(rounds)
         run["incremental"]["models"] = incremental
+        if verify:
+            print(f"[{key}] incremental == full refresh? (checksums, full refresh, checksums)")
+            run["incremental_equivalence"] = verify_incremental(
+                target, env, lambda: dbt_phase([*run_only, "--full-refresh"], "verify_full_refresh")
+            )
     else:
         run["incremental"] = {"status": "not implemented (no incremental models)"}
     run["wall_seconds"] = round(time.perf_counter() - started, 3)
@@ -652,6 +668,40 @@ def bench_run(
     run["memory_limit"] = MEMORY_LIMIT if target == "duckdb" else None
     derive(run)
     return run
+
+
+def verify_incremental(target: str, env: dict[str, str], full_refresh) -> dict:
+    """Checksums of the compared tables (segmentation.equivalence) after the
+    incremental builds, then `full_refresh()`, then again: which tables a full
+    refresh over the same raw data would change (none, when incremental builds
+    are exact)."""
+    from segmentation.equivalence import FLOAT_DECIMALS, compared_relations, table_checksum
+    from segmentation.warehouse import connect
+
+    def checksums() -> dict[str, tuple[int, str]]:
+        with environ(env):
+            conn = connect(target)
+            try:
+                cursor = conn.cursor()
+                return {r: table_checksum(cursor, target, r) for r in compared_relations(cursor)}
+            finally:
+                conn.close()
+
+    incremental = checksums()
+    full_refresh()
+    full = checksums()
+    relations = {
+        relation: {
+            "rows": full.get(relation, (None,))[0],
+            "equal": incremental.get(relation) == full.get(relation),
+        }
+        for relation in sorted(set(incremental) | set(full))
+    }
+    return {
+        "equal": all(r["equal"] for r in relations.values()),
+        "floats_rounded_to_decimals": FLOAT_DECIMALS,
+        "relations": relations,
+    }
 
 
 # ---------------------------------------------------------------- derived figures
@@ -687,7 +737,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
-DBT_PHASES = ("build", "run", "test", "incremental")
+DBT_PHASES = ("build", "run", "test", "incremental_idle", "incremental")
 
 
 def dbt_peak_rss(phases: dict) -> int | None:
@@ -717,6 +767,12 @@ def derive(run: dict) -> dict:
     run["events_per_second"] = per_second
     run["ratios"] = ratios
     run["dbt_peak_rss_bytes"] = dbt_peak_rss(run["phases"])
+    # The part of an incremental build that follows the new events: the +1%
+    # build less the build with nothing new (fixed per-build cost).
+    incremental_s, idle_s = _seconds(run, "incremental"), _seconds(run, "incremental_idle")
+    run["incremental_over_idle_seconds"] = (
+        None if incremental_s is None or idle_s is None else round(incremental_s - idle_s, 3)
+    )
     run["targets"] = evaluate_targets(run)
     return run
 
@@ -785,6 +841,7 @@ PHASE_LABELS = (
     ("build", "dbt build (full)"),
     ("run", "dbt run (seeds+models)"),
     ("test", "dbt test"),
+    ("incremental_idle", "incremental, no new events"),
     ("incremental", "incremental (+1% events)"),
 )
 
@@ -860,6 +917,8 @@ def format_run(run: dict) -> str:
                     " / ".join(f"{t:.2f}" for t in times),
                 )
             )
+        if phase == "incremental" and run.get("incremental_over_idle_seconds") is not None:
+            rows.append(("  over the idle build", _fmt_s(run["incremental_over_idle_seconds"])))
         if phase == "test" and breakdown and breakdown.get("test_seconds"):
             ts = breakdown["test_seconds"]
             rows.append(
@@ -901,6 +960,17 @@ def format_run(run: dict) -> str:
             value = "" if t["value"] is None else f"{t['value']:.1f} s"
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["passed"]]
         lines.append(f"  {t['name']:<24} {value:>10}  {verdict}")
+    equivalence = run.get("incremental_equivalence")
+    if equivalence:
+        relations = equivalence["relations"]
+        if equivalence["equal"]:
+            verdict = f"EQUAL ({len(relations)} tables)"
+        else:
+            verdict = "DIFFERENT: " + ", ".join(r for r, v in relations.items() if not v["equal"])
+        lines.append(
+            "incremental builds vs a full refresh (checksums, floats to "
+            f"{equivalence['floats_rounded_to_decimals']} decimals): {verdict}"
+        )
     slowest = (run.get("build") or {}).get("slowest") or []
     if slowest:
         lines.append("slowest nodes of the full build:")
@@ -934,6 +1004,7 @@ def bench(
     reuse: bool = False,
     out: str | Path = "bench_results",
     threads: int | None = None,
+    verify: bool = True,
 ) -> dict:
     """Run the benchmark; print the table and write `<out>/<timestamp>.json`."""
     started_at = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -974,7 +1045,7 @@ def bench(
             landing, gen_s = sample_dir(n, reuse)
             results["generate_seconds"][str(n)] = gen_s
             for t in wanted:
-                run = bench_run(t, n, landing, work, sampler, threads)
+                run = bench_run(t, n, landing, work, sampler, threads, verify)
                 results["runs"].append(run)
                 print(format_run(run))
     results["max_child_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--reuse", action="store_true", help="reuse cached samples in data/bench/")
     bench.add_argument("--out", default="bench_results", help="directory for the JSON results")
     bench.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: nproc)")
+    bench.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the check that the incremental builds equal a full refresh",
+    )
 
     pg = sub.add_parser("pg", help="throwaway PostgreSQL server for the postgres target")
     pg.add_argument("action", choices=["start", "stop", "status"])
@@ -197,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             reuse=args.reuse,
             out=args.out,
             threads=args.threads,
+            verify=not args.no_verify,
         )
         return 0
     if args.command == "pg":

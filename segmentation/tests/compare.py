@@ -6,14 +6,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-# Floats (scores) may differ in the last bits between engines, or between two
-# summation orders: compared with this relative tolerance. Everything else must
-# be equal.
-FLOAT_RELATIVE_TOLERANCE = 1e-9
-
-# Wall-clock stamps of the build itself (when dbt ran), not data: they differ
-# between any two builds. Everything derived from data uses `as_of`.
-WALL_CLOCK_COLUMNS = {"built_at", "recorded_at"}
+from segmentation.equivalence import FLOAT_RELATIVE_TOLERANCE, WALL_CLOCK_COLUMNS
 
 
 def relations(warehouse, schema: str) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -459,6 +460,27 @@ def test_incremental_median_of_rounds():
     )
 
 
+def test_idle_incremental_build_separates_the_fixed_cost():
+    """The +1% build less the build with no new events is the cost that follows
+    the new events; both rows are reported, the idle one with its stages, and
+    dbt's peak memory covers the idle build too."""
+    run = _run(incremental_s=35.0)
+    run["phases"]["incremental_idle"] = _phase(31.5, dbt_peak=5 * 1024**3)
+    run["incremental_idle"] = bench.stage_breakdown(RUN_RESULTS, MANIFEST)
+    bench.derive(run)
+    assert run["incremental_over_idle_seconds"] == 3.5
+    assert run["dbt_peak_rss_bytes"] == 5 * 1024**3
+    assert _targets(run)["dbt peak memory <= 4 GiB"]["passed"] is False
+    lines = bench.format_run(run).splitlines()
+    idle = lines.index(next(x for x in lines if x.startswith("incremental, no new events")))
+    assert lines[idle].split()[4] == "31.50"
+    assert lines[idle + 1].strip().startswith("dbt's own elapsed time")
+    assert lines[idle + 2].strip().startswith("seeds (1 nodes)")
+    assert any(x.strip().startswith("over the idle build") and x.endswith("3.50") for x in lines)
+    # without an idle build (none measured) there is no such figure
+    assert _run(incremental_s=35.0)["incremental_over_idle_seconds"] is None
+
+
 def test_postgres_env_without_server_is_a_skip_reason(tmp_path):
     env, reason = bench.postgres_env(tmp_path)
     assert env is None and "pg start" in reason
@@ -469,3 +491,49 @@ def test_postgres_env_without_server_is_a_skip_reason(tmp_path):
     env, reason = bench.postgres_env(tmp_path)
     assert env is None and "not reachable" in reason
     assert os.environ.get("PGPORT") != "1"
+
+
+def test_verify_incremental_names_the_tables_a_full_refresh_changes(tmp_path):
+    """Checksums before and after the full refresh: a table it rewrites with
+    the same rows is equal, one it changes is named; the report says which."""
+    import duckdb
+
+    from segmentation.equivalence import STORED_INCREMENTAL
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(PROJECT_DIR / "profiles.example.yml", tmp_path / "profiles.yml")
+    env = {"DBT_PROFILES_DIR": str(tmp_path), "SEGMENTATION_DUCKDB_PATH": str(db)}
+    conn = duckdb.connect(str(db))
+    for relation in (*STORED_INCREMENTAL, "marts.dim_persons", "marts.fct_events"):
+        conn.execute(f"create schema if not exists {relation.split('.')[0]}")
+        conn.execute(f"create table {relation} as select range as id from range(100)")
+    conn.close()
+
+    def full_refresh(change: bool):
+        def rebuild():
+            c = duckdb.connect(str(db))
+            # rewritten in another order: the same rows
+            c.execute(
+                "create or replace table marts.fct_events as select range as id from range(99, -1, -1)"
+            )
+            if change:
+                c.execute("update marts.dim_persons set id = id + 1 where id = 42")
+            c.close()
+
+        return rebuild
+
+    same = bench.verify_incremental("duckdb", env, full_refresh(change=False))
+    assert same["equal"] is True
+    assert set(same["relations"]) == {*STORED_INCREMENTAL, "marts.dim_persons", "marts.fct_events"}
+    changed = bench.verify_incremental("duckdb", env, full_refresh(change=True))
+    assert changed["equal"] is False
+    assert [r for r, v in changed["relations"].items() if not v["equal"]] == ["marts.dim_persons"]
+    assert changed["relations"]["marts.dim_persons"]["rows"] == 100
+
+    run = _run(incremental_s=35.0)
+    run["incremental_equivalence"] = changed
+    assert "full refresh (checksums, floats to 6 decimals): DIFFERENT: marts.dim_persons" in (
+        bench.format_run(run)
+    )
+    run["incremental_equivalence"] = same
+    assert "EQUAL (6 tables)" in bench.format_run(run)

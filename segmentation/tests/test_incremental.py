@@ -7,7 +7,7 @@ inside the lookback), copies of earlier accepted events land in the last batch
 Then a `--full-refresh` build over the same raw data must give equal tables,
 on DuckDB and on PostgreSQL (its own database on the test server):
 the incremental staging table and every mart (floats within the tolerance of
-segmentation/tests/compare.py). The membership change log and what is read
+segmentation/equivalence.py). The membership change log and what is read
 from it are the exception by design: the log records every build, so three
 builds leave more history than one (HISTORY)."""
 
@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation.dbt import DbtError, run_dbt
-from segmentation.tests.compare import assert_same_rows, relations, table_rows
+from segmentation.equivalence import HISTORY, compared_relations
+from segmentation.tests.compare import assert_same_rows, table_rows
 from segmentation.tests.conftest import (
     AS_OF,
     WORK_DIR,
@@ -49,13 +50,6 @@ RECEIVED = {
 }
 N_DUPLICATES = 25
 N_WITHDRAWALS = 15
-CHANGE_LOG = "fct_segment_membership_changes"
-# Columns read from the change log: when the current stay began (a stay that
-# began at an earlier build), and the entries and exits of the last build.
-HISTORY = {
-    "marts.fct_segment_membership": frozenset({"entered_at"}),
-    "marts.dim_segments": frozenset({"entries_last_build", "exits_last_build"}),
-}
 RUN_ONLY = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 
@@ -199,14 +193,11 @@ def incremental_run_postgres(sample_dir: Path):
 
 
 def _compared_tables(warehouse: Warehouse) -> list[str]:
-    marts = [f"marts.{t}" for t in relations(warehouse, "marts") if t != CHANGE_LOG]
-    stored = [
-        "staging.base_tracking__events_classified",
-        "staging.base_tracking__identifies_classified",
-        "staging.base_cmp__consent_events_classified",
-        "intermediate.int_events_resolved_stored",
-    ]
-    return [*stored, *marts]
+    conn = warehouse.connect()
+    try:
+        return compared_relations(conn.cursor())
+    finally:
+        conn.close()
 
 
 def _assert_batches_equal_a_full_refresh(
