@@ -971,6 +971,11 @@ def format_run(run: dict) -> str:
             "incremental builds vs a full refresh (checksums, floats to "
             f"{equivalence['floats_rounded_to_decimals']} decimals): {verdict}"
         )
+        refresh = run["phases"].get("verify_full_refresh")
+        if refresh:
+            lines.append(
+                f"  its full refresh (a second sample of dbt run): {refresh['seconds']:.2f} s"
+            )
     slowest = (run.get("build") or {}).get("slowest") or []
     if slowest:
         lines.append("slowest nodes of the full build:")

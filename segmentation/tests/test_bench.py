@@ -537,3 +537,5 @@ def test_verify_incremental_names_the_tables_a_full_refresh_changes(tmp_path):
     )
     run["incremental_equivalence"] = same
     assert "EQUAL (6 tables)" in bench.format_run(run)
+    run["phases"]["verify_full_refresh"] = {"seconds": 52.5, "peak_rss_bytes": 1}
+    assert "its full refresh (a second sample of dbt run): 52.50 s" in bench.format_run(run)
