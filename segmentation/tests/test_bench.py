@@ -477,6 +477,9 @@ def test_idle_incremental_build_separates_the_fixed_cost():
     assert lines[idle + 1].strip().startswith("dbt's own elapsed time")
     assert lines[idle + 2].strip().startswith("seeds (1 nodes)")
     assert any(x.strip().startswith("over the idle build") and x.endswith("3.50") for x in lines)
+    # the verification's full refresh is a dbt build too: its peak counts
+    run["phases"]["verify_full_refresh"] = _phase(60.0, dbt_peak=6 * 1024**3)
+    assert bench.derive(run)["dbt_peak_rss_bytes"] == 6 * 1024**3
     # without an idle build (none measured) there is no such figure
     assert _run(incremental_s=35.0)["incremental_over_idle_seconds"] is None
 
