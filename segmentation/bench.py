@@ -47,6 +47,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from segmentation import PROJECT_DIR
+from segmentation.equivalence import FLOAT_DECIMALS
 
 RESULTS_VERSION = 1
 SEED = 42
@@ -677,7 +678,7 @@ def verify_incremental(target: str, env: dict[str, str], full_refresh) -> dict:
     incremental builds, then `full_refresh()`, then again: which tables a full
     refresh over the same raw data would change (none, when incremental builds
     are exact)."""
-    from segmentation.equivalence import FLOAT_DECIMALS, compared_relations, table_checksum
+    from segmentation.equivalence import compared_relations, table_checksum
     from segmentation.warehouse import connect
 
     def checksums() -> dict[str, tuple[int, str]]:
@@ -689,9 +690,20 @@ def verify_incremental(target: str, env: dict[str, str], full_refresh) -> dict:
             finally:
                 conn.close()
 
-    incremental = checksums()
-    full_refresh()
-    full = checksums()
+    try:
+        incremental = checksums()
+    except Exception as exc:  # a missing table or a failed query: say so, go on
+        return {"equal": None, "error": f"checksums after the incremental builds: {exc}"}
+    refresh = full_refresh()
+    if refresh.get("returncode"):
+        return {
+            "equal": None,
+            "error": f"the full refresh failed (dbt exit {refresh['returncode']})",
+        }
+    try:
+        full = checksums()
+    except Exception as exc:
+        return {"equal": None, "error": f"checksums after the full refresh: {exc}"}
     relations = {
         relation: {
             "rows": full.get(relation, (None,))[0],
@@ -966,14 +978,16 @@ def format_run(run: dict) -> str:
         lines.append(f"  {t['name']:<24} {value:>10}  {verdict}")
     equivalence = run.get("incremental_equivalence")
     if equivalence:
-        relations = equivalence["relations"]
-        if equivalence["equal"]:
+        relations = equivalence.get("relations", {})
+        if equivalence["equal"] is None:
+            verdict = f"not verified: {equivalence['error']}"
+        elif equivalence["equal"]:
             verdict = f"EQUAL ({len(relations)} tables)"
         else:
             verdict = "DIFFERENT: " + ", ".join(r for r, v in relations.items() if not v["equal"])
         lines.append(
-            "incremental builds vs a full refresh (checksums, floats to "
-            f"{equivalence['floats_rounded_to_decimals']} decimals): {verdict}"
+            f"incremental builds vs a full refresh (checksums, floats to {FLOAT_DECIMALS} "
+            f"decimals): {verdict}"
         )
         refresh = run["phases"].get("verify_full_refresh")
         if refresh:

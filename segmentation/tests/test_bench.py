@@ -522,6 +522,7 @@ def test_verify_incremental_names_the_tables_a_full_refresh_changes(tmp_path):
             if change:
                 c.execute("update marts.dim_persons set id = id + 1 where id = 42")
             c.close()
+            return {"returncode": 0}
 
         return rebuild
 
@@ -542,3 +543,20 @@ def test_verify_incremental_names_the_tables_a_full_refresh_changes(tmp_path):
     assert "EQUAL (6 tables)" in bench.format_run(run)
     run["phases"]["verify_full_refresh"] = {"seconds": 52.5, "peak_rss_bytes": 1}
     assert "its full refresh (a second sample of dbt run): 52.50 s" in bench.format_run(run)
+
+    # A failed full refresh, or a table that cannot be read, is "not verified",
+    # not a verdict on the tables.
+    failed = bench.verify_incremental("duckdb", env, lambda: {"returncode": 2})
+    assert failed == {"equal": None, "error": "the full refresh failed (dbt exit 2)"}
+    run["incremental_equivalence"] = failed
+    assert (
+        "full refresh (checksums, floats to 6 decimals): not verified: the full refresh failed"
+        in (bench.format_run(run))
+    )
+    conn = duckdb.connect(str(db))
+    conn.execute(f"drop table {STORED_INCREMENTAL[0]}")
+    conn.close()
+    missing = bench.verify_incremental("duckdb", env, full_refresh(change=False))
+    assert missing["equal"] is None
+    assert missing["error"].startswith("checksums after the incremental builds:")
+    assert STORED_INCREMENTAL[0].split(".")[1] in missing["error"]
