@@ -28,7 +28,9 @@ VARIANTS = {
     "a changed float": [(1, "a", 0.1001, "2026-05-01 10:00:00"), *ROWS[1:]],
     "NULL instead of ''": [*ROWS[:3], (3, None, None, None)],
     "'' instead of NULL": [ROWS[0], (2, "", 20.000000000001, "2026-05-02 11:00:00"), *ROWS[2:]],
-    "a repeated row once": [ROWS[0], ROWS[1], ROWS[3]],
+    # as many rows, but the repeated row once and another one twice
+    "another row repeated": [ROWS[0], ROWS[1], ROWS[3], ROWS[3]],
+    "a row missing": [ROWS[0], ROWS[1], ROWS[3]],
     "a changed timestamp": [*ROWS[:3], (3, "", None, "2026-05-03 00:00:00")],
 }
 DDL = (
@@ -62,6 +64,9 @@ def _assert_checksums(sums: dict[str, tuple[int, str]]) -> None:
     assert sums["original"][0] == len(ROWS)
     for label in VARIANTS:
         assert sums[label] != sums["original"], label
+    # the checksum itself (not only the row count) tells these apart
+    assert sums["another row repeated"][0] == sums["original"][0]
+    assert sums["NULL instead of ''"][0] == sums["original"][0]
 
 
 def test_checksums_on_duckdb():
