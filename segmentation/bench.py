@@ -47,7 +47,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from segmentation import PROJECT_DIR
-from segmentation.equivalence import FLOAT_DECIMALS
+from segmentation.equivalence import FLOAT_DECIMALS, compared_relations, table_checksum
 
 RESULTS_VERSION = 1
 SEED = 42
@@ -678,7 +678,6 @@ def verify_incremental(target: str, env: dict[str, str], full_refresh) -> dict:
     incremental builds, then `full_refresh()`, then again: which tables a full
     refresh over the same raw data would change (none, when incremental builds
     are exact)."""
-    from segmentation.equivalence import compared_relations, table_checksum
     from segmentation.warehouse import connect
 
     def checksums() -> dict[str, tuple[int, str]]:
