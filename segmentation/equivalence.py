@@ -40,17 +40,23 @@ STORED_INCREMENTAL = (
     "intermediate.int_events_resolved_stored",
 )
 
-_FLOAT_TYPES = {"double", "double precision", "float", "real", "float4", "float8"}
+# information_schema data types of floats: DuckDB (DOUBLE, FLOAT) and PostgreSQL.
+_FLOAT_TYPES = {"double", "float", "double precision", "real"}
+
+
+def relation_names(cursor, schema: str) -> list[str]:
+    """Tables and views of `schema`, by name."""
+    cursor.execute(
+        "select table_name from information_schema.tables "
+        f"where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW') order by 1"
+    )
+    return [name for (name,) in cursor.fetchall()]
 
 
 def compared_relations(cursor) -> list[str]:
     """The incremental models' tables and every mart but the change log
     (schema.name), in a fixed order."""
-    cursor.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts' "
-        "and table_type in ('BASE TABLE', 'VIEW') order by 1"
-    )
-    marts = [f"marts.{name}" for (name,) in cursor.fetchall() if name != CHANGE_LOG]
+    marts = [f"marts.{name}" for name in relation_names(cursor, "marts") if name != CHANGE_LOG]
     return [*STORED_INCREMENTAL, *marts]
 
 

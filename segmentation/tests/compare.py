@@ -6,16 +6,20 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from segmentation.equivalence import FLOAT_RELATIVE_TOLERANCE, WALL_CLOCK_COLUMNS
+from segmentation.equivalence import (
+    FLOAT_RELATIVE_TOLERANCE,
+    WALL_CLOCK_COLUMNS,
+    relation_names,
+)
 
 
 def relations(warehouse, schema: str) -> list[str]:
     """Tables and views of `schema`, by name."""
-    rows = warehouse.query(
-        "select table_name from information_schema.tables "
-        f"where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW') order by 1"
-    )
-    return [r[0] for r in rows]
+    conn = warehouse.connect()
+    try:
+        return relation_names(conn.cursor(), schema)
+    finally:
+        conn.close()
 
 
 def _normalize(value):
