@@ -252,7 +252,7 @@ accepted_earlier as (
             {{ exceptions.raise_compiler_error(
                 this ~ ' was classified under other rules (version '
                 ~ found.rows[0][0] ~ ', now ' ~ version ~ '): the taxonomy, aliases, bot patterns,'
-                ~ ' placeholder identifiers or the way raw text is stored changed. Rebuild it with'
+                ~ ' placeholder identifiers or the way raw text or columns are stored changed. Rebuild it with'
                 ~ ' `dbt build --full-refresh --select ' ~ this.identifier ~ '+`.'
             ) }}
         {%- endif -%}

@@ -20,16 +20,16 @@ final as (
 
     select
         event_id,
-        event_name,
-        event_category,
-        score_category,
-        consent_purpose,
+        {{ stored_enum_text('event_name') }} as event_name,
+        {{ stored_enum_text('event_category') }} as event_category,
+        {{ stored_enum_text('score_category') }} as score_category,
+        {{ stored_enum_text('consent_purpose') }} as consent_purpose,
         source,
         occurred_at,
         received_at,
         has_analytics_consent,
         has_purpose_consent,
-        {{ event_exclusion_reason('exclusion_reason') }} as exclusion_reason,
+        {{ event_exclusion_reason(stored_enum_text('exclusion_reason')) }} as exclusion_reason,
         person_id,
         account_id,
         properties

@@ -26,6 +26,13 @@
     ],
 ) }}
 {%- set from_day = date_literal(resolution_from_day_text()) %}
+{#- On DuckDB the taxonomy columns come from the events classifier as enums
+    (macro stored_enum) and are stored as they are; the two computed below
+    are stored as enums too. Not for a unit test's fixture rows. #}
+{%- set taxonomy = {} if is_unit_test_fixture(ref('base_tracking__events_classified'))
+    else event_taxonomy_values() %}
+{%- set purposes = taxonomy.get('consent_purpose') %}
+{%- set stored_reasons = stored_exclusion_rules() | map(attribute=0) | list if taxonomy else none %}
 
 with
 
@@ -180,14 +187,16 @@ final as (
         event_name,
         event_category,
         score_category,
-        coalesce(consent_purpose, 'analytics') as consent_purpose,
+        {{ stored_enum(
+            "coalesce(consent_purpose, 'analytics')", purposes + ['analytics'] if purposes else none
+        ) }} as consent_purpose,
         source,
         occurred_at,
         received_at,
         received_day,
         has_analytics_consent,
         has_purpose_consent,
-        {{ first_failing_rule(stored_exclusion_rules()) }} as exclusion_reason,
+        {{ stored_enum(first_failing_rule(stored_exclusion_rules()), stored_reasons) }} as exclusion_reason,
         case when not is_deleted_person then person_id end as person_id,
         case when not is_deleted_person then account_id end as account_id,
         case when not is_deleted_person then properties end as properties

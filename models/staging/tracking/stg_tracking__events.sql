@@ -15,11 +15,11 @@ final as (
 
     select
         message_id,
-        event_name,
-        {{ reconstructed_raw_text('raw_event', 'event_name') }} as event_name_raw,
-        event_category,
-        score_category,
-        consent_purpose,
+        {{ stored_enum_text('event_name') }} as event_name,
+        {{ reconstructed_raw_text('raw_event', stored_enum_text('event_name')) }} as event_name_raw,
+        {{ stored_enum_text('event_category') }} as event_category,
+        {{ stored_enum_text('score_category') }} as score_category,
+        {{ stored_enum_text('consent_purpose') }} as consent_purpose,
         anonymous_id,
         user_id,
         email,

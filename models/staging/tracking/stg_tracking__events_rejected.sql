@@ -24,7 +24,7 @@ final as (
 
     select
         {{ reconstructed_raw_text('raw_message_id', 'message_id') }} as message_id,
-        {{ reconstructed_raw_text('raw_event', 'event_name') }} as event,
+        {{ reconstructed_raw_text('raw_event', stored_enum_text('event_name')) }} as event,
         {{ reconstructed_raw_text('raw_anonymous_id', 'anonymous_id') }} as anonymous_id,
         {{ reconstructed_raw_text('raw_user_id', 'user_id') }} as user_id,
         {{ reconstructed_raw_text('raw_email', 'email') }} as email,

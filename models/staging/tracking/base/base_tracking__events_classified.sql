@@ -29,8 +29,11 @@
     required_properties, bot_patterns, event_names,
     var('placeholder_identifiers'), var('future_tolerance_minutes'),
     raw_text_representation(),
-]) %}
+] + enum_storage_tags()) %}
 {%- set from_day_text = lookback_start_day_text() %}
+{#- The taxonomy columns and the version are stored as enums on DuckDB
+    (macro stored_enum); the views on top give text back. #}
+{%- set taxonomy = event_taxonomy_values() %}
 {#- A DuckDB full refresh ranks the copies of a message apart: only the
     rows whose message_id another raw row carries too (found by grouping a
     64-bit hash of the id, far faster to group and join than the text: a
@@ -158,10 +161,10 @@ final as (
 
     select
         message_id,
-        event_name,
-        event_category,
-        score_category,
-        consent_purpose,
+        {{ stored_enum('event_name', taxonomy.get('event_name')) }} as event_name,
+        {{ stored_enum('event_category', taxonomy.get('event_category')) }} as event_category,
+        {{ stored_enum('score_category', taxonomy.get('score_category')) }} as score_category,
+        {{ stored_enum('consent_purpose', taxonomy.get('consent_purpose')) }} as consent_purpose,
         anonymous_id,
         user_id,
         email,
@@ -187,7 +190,7 @@ final as (
         {{ stored_raw_text('raw_context_country', 'context_country') }} as raw_context_country,
         failed_rule,
         rejection_reason,
-        '{{ version }}' as classification_version
+        {{ stored_enum("'" ~ version ~ "'", [version]) }} as classification_version
     from classified
 
 )
