@@ -56,7 +56,7 @@
     when the model compiles (taxonomy names and categories, exclusion rules,
     the classification version) costs DuckDB 0.5-0.7 s per 10M rows to write
     (it hashes every value to build its dictionaries); an ENUM of the same
-    values about 0.2 s, and a full `dbt run` at 10M events took ~5 s less
+    values about 0.2 s, and a full `dbt run` at 10M events takes ~3 s less
     (docs/benchmark.md). The values are listed sorted, so the enum orders
     like the text; comparisons and joins with text work unchanged, and the
     views on top give text back (stored_enum_text), so no model or user sees
