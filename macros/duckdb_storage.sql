@@ -118,19 +118,15 @@
 {#- The values of the taxonomy columns an event can be classified with:
     {'event_name': [...], 'event_category': [...], 'score_category': [...],
     'consent_purpose': [...]}, read from stg_reference__event_names (the
-    relation the events classifier joins) when the model compiles; {} while
-    parsing, before it exists, or when it is a unit test's fixture. -#}
+    relation the events classifier joins) when the model compiles, by
+    seed_rows; {} while parsing, before it exists, or when it is a unit
+    test's fixture. -#}
 {% macro event_taxonomy_values() -%}
-    {%- set relation = ref('stg_reference__event_names') -%}
-    {%- if not execute or is_unit_test_fixture(relation)
-        or adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-        {{ return({}) }}
-    {%- endif -%}
     {%- set columns = ['event_name', 'event_category', 'score_category', 'consent_purpose'] -%}
-    {%- set result = run_query('select distinct ' ~ columns | join(', ') ~ ' from ' ~ relation) -%}
+    {%- set rows = seed_rows('stg_reference__event_names', columns) -%}
     {%- set values = {} -%}
-    {%- for column in columns -%}
-        {%- do values.update({column: result.columns[loop.index0].values() | reject('none') | unique | list}) -%}
+    {%- for column in columns if rows -%}
+        {%- do values.update({column: rows | map(attribute=loop.index0) | reject('none') | unique | list}) -%}
     {%- endfor -%}
     {{ return(values) }}
 {%- endmacro %}

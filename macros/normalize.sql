@@ -74,8 +74,9 @@
     {{ return(relation.schema is none or relation.identifier is none) }}
 {%- endmacro %}
 
-{#- Rows of a seed at compile time (empty while parsing or before the seed exists),
-    for rules that are generated from reference data. -#}
+{#- Rows of a seed (or of a reference model built from one) at compile time
+    (empty while parsing, before it exists, or when it is a unit test's
+    fixture), for rules that are generated from reference data. -#}
 {% macro seed_rows(seed_name, columns) -%}
     {%- if not execute -%}
         {{ return([]) }}
