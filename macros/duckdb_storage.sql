@@ -122,6 +122,10 @@
     seed_rows; {} while parsing, before it exists, or when it is a unit
     test's fixture. -#}
 {% macro event_taxonomy_values() -%}
+    {#- ref() outside seed_rows' guards, so that a model calling this depends
+        on the relation from parsing on (a `depends_on` comment instead would
+        make every unit test of the model give it as an input). -#}
+    {%- do ref('stg_reference__event_names') -%}
     {%- set columns = ['event_name', 'event_category', 'score_category', 'consent_purpose'] -%}
     {%- set rows = seed_rows('stg_reference__event_names', columns) -%}
     {%- set values = {} -%}

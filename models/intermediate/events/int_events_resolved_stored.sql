@@ -9,8 +9,6 @@
 -- Incremental (macros/resolution.sql): a build re-resolves the events of the
 -- received days the events classifier rewrote and those whose resolution
 -- key's state (person, account, deletion, consent intervals) changed.
--- The consent purposes stored as an enum on DuckDB are read from:
--- depends_on: {{ ref('stg_reference__event_names') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
