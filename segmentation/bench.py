@@ -17,6 +17,12 @@ dropped first), then time
   excess over the idle build is the cost that follows the new events), and
   unless verify=False the check that those builds equal a full refresh
   (table checksums before and after `dbt build --full-refresh`),
+- the reference for the incremental builds, first and in a warehouse of its
+  own: the same pipeline built from nothing on a sample of 1% of the events
+  (generated alike) and then built again with nothing new. An incremental
+  build processes about that many new events into the large history, so this
+  build of the new data alone, and its idle build (what dbt and this DAG cost
+  at any size), are what an incremental build cannot go below,
 with the peak memory of the whole process tree (psutil sampling; dbt runs in a
 child process) and of the child processes alone: for the dbt phases that is
 the build itself, without this harness (which has generated and loaded the
@@ -65,6 +71,8 @@ POSTGRES_MAX_EVENTS = 1_000_000
 CACHE_DIR = PROJECT_DIR / "data" / "bench"
 BASELINE_SQL = Path(__file__).with_name("bench_baseline.sql")
 INCREMENTAL_SHARE = "1%"
+# The reference sample's size: the share of the events an incremental build appends.
+REFERENCE_DIVISOR = 100
 # Incremental builds timed, each after its own append; the median is reported
 # (one build varies by +-15 % on a 2-core machine).
 INCREMENTAL_ROUNDS = 3
@@ -538,24 +546,21 @@ def _append_events_sql(dialect: str, round_: int = 1) -> str:
 # ---------------------------------------------------------------- one run
 
 
-def bench_run(
-    target: str,
-    n_events: int,
-    landing: Path,
-    work: Path,
-    sampler: MemorySampler,
-    threads: int,
-    verify: bool = True,
-) -> dict:
-    """Load, floors, build, run, test (and incremental, then with `verify` the
-    check that the incremental builds equal a full refresh) for one target and size."""
-    from segmentation.load import load
-    from segmentation.warehouse import connect, drop_project_schemas
+# dbt build of seeds and models without tests ("dbt run" in the report).
+RUN_ONLY = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
-    run: dict = {"target": target, "n_events": n_events, "status": "ok", "phases": {}}
-    phases = run["phases"]
-    key = f"{target}-{n_events}"
-    target_path = work / f"dbt-{key}"
+
+def _fresh_warehouse_env(
+    target: str, work: Path, threads: int, name: str
+) -> tuple[dict[str, str] | None, str]:
+    """The environment of a bench's dbt and loader calls on an empty warehouse:
+    a copy of profiles.example.yml in the work dir; DuckDB: the file
+    `<work>/<name>.duckdb`, deleted first; PostgreSQL: the server of
+    `segmentation pg start` with the project schemas dropped (the tables of an
+    earlier run would make the first build incremental over a reloaded raw
+    layer). (None, reason) when there is no server."""
+    from segmentation.warehouse import drop_project_schemas
+
     profiles = work / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
@@ -568,20 +573,90 @@ def bench_run(
         "DO_NOT_TRACK": "1",
     }
     if target == "duckdb":
-        db = work / f"warehouse-{n_events}.duckdb"
+        db = work / f"{name}.duckdb"
         for path in (db, db.with_name(db.name + ".wal")):
             path.unlink(missing_ok=True)
         env["SEGMENTATION_DUCKDB_PATH"] = str(db)
-    else:
-        pg, reason = postgres_env()
-        if pg is None:
-            return {**run, "status": "skipped", "reason": reason}
-        env.update(pg)
-    if target == "postgres":
-        # A fresh warehouse, as the DuckDB file: the tables of an earlier run
-        # would make the first build incremental over a reloaded raw layer.
-        with environ(env):
-            drop_project_schemas(target)
+        return env, ""
+    pg, reason = postgres_env()
+    if pg is None:
+        return None, reason
+    env.update(pg)
+    with environ(env):
+        drop_project_schemas(target)
+    return env, ""
+
+
+def reference_run(
+    target: str, n_events: int, work: Path, sampler: MemorySampler, threads: int, reuse: bool
+) -> dict:
+    """The reference of the incremental builds at n_events: the pipeline built
+    from nothing on a sample of n_events // REFERENCE_DIVISOR events (generated
+    like the large one) in a warehouse of its own ("reference_run": seeds and
+    models, as the full run), then built again with nothing new
+    ("reference_idle")."""
+    from segmentation.generate import MIN_EVENTS
+    from segmentation.load import load
+
+    size = n_events // REFERENCE_DIVISOR
+    record: dict = {"n_events": size, "status": "ok", "phases": {}}
+    if size < MIN_EVENTS:
+        return {
+            **record,
+            "status": "skipped",
+            "reason": f"the generator's smallest sample is {MIN_EVENTS:,} events",
+        }
+    env, reason = _fresh_warehouse_env(target, work, threads, f"reference-{size}")
+    if env is None:
+        return {**record, "status": "skipped", "reason": reason}
+    print(f"[{target}-{n_events}] reference: {size:,} events, built from nothing, then idle")
+    landing, _ = sample_dir(size, reuse)
+    with environ(env):
+        load(str(landing), target=target)
+    for name, args in (
+        ("reference_run", [*RUN_ONLY, "--full-refresh"]),
+        ("reference_idle", list(RUN_ONLY)),
+    ):
+        result = _timed_dbt(
+            args,
+            target=target,
+            env=env,
+            target_path=work / f"dbt-{target}-reference-{size}",
+            sampler=sampler,
+            record=record["phases"],
+            name=name,
+        )
+        if result["returncode"]:
+            return {**record, "status": f"dbt exited {result['returncode']} in {name}"}
+    return record
+
+
+def bench_run(
+    target: str,
+    n_events: int,
+    landing: Path,
+    work: Path,
+    sampler: MemorySampler,
+    threads: int,
+    verify: bool = True,
+    reference: dict | None = None,
+) -> dict:
+    """Load, floors, build, run, test (and incremental, then with `verify` the
+    check that the incremental builds equal a full refresh) for one target and
+    size; `reference` (from reference_run) joins the run's phases and figures."""
+    from segmentation.load import load
+    from segmentation.warehouse import connect
+
+    run: dict = {"target": target, "n_events": n_events, "status": "ok", "phases": {}}
+    phases = run["phases"]
+    key = f"{target}-{n_events}"
+    target_path = work / f"dbt-{key}"
+    env, reason = _fresh_warehouse_env(target, work, threads, f"warehouse-{n_events}")
+    if env is None:
+        return {**run, "status": "skipped", "reason": reason}
+    if reference is not None:
+        run["reference"] = {k: v for k, v in reference.items() if k != "phases"}
+        phases.update(reference.get("phases", {}))
     load_avg_start = os.getloadavg()[0]
     started = time.perf_counter()
     print(f"[{key}] load")
@@ -624,7 +699,7 @@ def bench_run(
         return result
 
     print(f"[{key}] dbt run (seeds + models, full refresh)")
-    run_only = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    run_only = list(RUN_ONLY)
     # --full-refresh: incremental models rebuild from nothing, as in the first build.
     run["run"] = dbt_phase([*run_only, "--full-refresh"], "run")
     print(f"[{key}] dbt test")
@@ -752,7 +827,16 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 # dbt's own phases: their child processes' peak is the memory target. The
 # verification's full refresh is not in the table but is a dbt build too.
-DBT_PHASES = ("build", "run", "test", "incremental_idle", "incremental", "verify_full_refresh")
+DBT_PHASES = (
+    "build",
+    "run",
+    "test",
+    "incremental_idle",
+    "incremental",
+    "verify_full_refresh",
+    "reference_run",
+    "reference_idle",
+)
 
 
 def dbt_peak_rss(phases: dict) -> int | None:
@@ -788,6 +872,14 @@ def derive(run: dict) -> dict:
     run["incremental_over_idle_seconds"] = (
         None if incremental_s is None or idle_s is None else round(incremental_s - idle_s, 3)
     )
+    # The reference (the new data's amount built alone, and its idle build):
+    # each as a share of the full run, and the +1% build against it.
+    reference = run.get("reference")
+    if reference is not None:
+        run_s, reference_s = _seconds(run, "run"), _seconds(run, "reference_run")
+        reference["run_share"] = _ratio(reference_s, run_s)
+        reference["idle_share"] = _ratio(_seconds(run, "reference_idle"), run_s)
+        reference["incremental_over_reference"] = _ratio(incremental_s, reference_s)
     run["targets"] = evaluate_targets(run)
     return run
 
@@ -858,6 +950,8 @@ PHASE_LABELS = (
     ("test", "dbt test"),
     ("incremental_idle", "incremental, no new events"),
     ("incremental", "incremental (+1% events)"),
+    ("reference_run", "reference: dbt run, 1% alone"),
+    ("reference_idle", "reference: its idle build"),
 )
 
 
@@ -975,6 +1069,23 @@ def format_run(run: dict) -> str:
             value = "" if t["value"] is None else f"{t['value']:.1f} s"
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["passed"]]
         lines.append(f"  {t['name']:<24} {value:>10}  {verdict}")
+    reference = run.get("reference")
+    if reference and reference.get("status") != "ok":
+        lines.append(
+            f"reference ({reference['n_events']:,} events alone): {reference['status']}"
+            + (f" ({reference['reason']})" if reference.get("reason") else "")
+        )
+    elif reference and reference.get("run_share") is not None:
+        lines.append(
+            f"reference: the pipeline on {reference['n_events']:,} events alone, from nothing, "
+            f"is {reference['run_share']:.2f} of the full run; its idle build "
+            f"{reference['idle_share']:.2f}"
+            + (
+                f"; the +1% build is {reference['incremental_over_reference']:.1f}x the former"
+                if reference.get("incremental_over_reference") is not None
+                else ""
+            )
+        )
     equivalence = run.get("incremental_equivalence")
     if equivalence:
         relations = equivalence.get("relations", {})
@@ -1067,7 +1178,8 @@ def bench(
             landing, gen_s = sample_dir(n, reuse)
             results["generate_seconds"][str(n)] = gen_s
             for t in wanted:
-                run = bench_run(t, n, landing, work, sampler, threads, verify)
+                reference = reference_run(t, n, work, sampler, threads, reuse)
+                run = bench_run(t, n, landing, work, sampler, threads, verify, reference)
                 results["runs"].append(run)
                 print(format_run(run))
     results["max_child_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024

@@ -74,6 +74,8 @@ HOUR = 3_600_000
 MINUTE = 60_000
 WINDOW_DAYS = 180
 CHUNK_ROWS = 250_000
+# The smallest sample: fewer events leave no room for the world's groups.
+MIN_EVENTS = 5_000
 
 # --- defects -----------------------------------------------------------------
 
@@ -1042,8 +1044,10 @@ def generate(
 ) -> dict:
     """Write a landing directory (7 raw tables + `_truth/`) and return a summary."""
     t0 = time.perf_counter()
-    if n_events < 5_000:
-        raise ValueError("n_events must be at least 5000 (the world needs room for its groups)")
+    if n_events < MIN_EVENTS:
+        raise ValueError(
+            f"n_events must be at least {MIN_EVENTS} (the world needs room for its groups)"
+        )
     if isinstance(rates, dict) or rates is None:
         rates = DefectRates.from_overrides(rates)
     if end_date is None:

@@ -484,6 +484,79 @@ def test_idle_incremental_build_separates_the_fixed_cost():
     assert _run(incremental_s=35.0)["incremental_over_idle_seconds"] is None
 
 
+def test_reference_shares_and_report():
+    """The reference (the pipeline on 1% of the events alone, then idle) joins
+    the run's phases; its shares of the full run and the +1% build against it
+    are derived and printed, and its dbt peak counts towards the memory target."""
+    reference = {
+        "n_events": 100_000,
+        "status": "ok",
+        "phases": {
+            "reference_run": _phase(6.5, dbt_peak=5 * 1024**3),
+            "reference_idle": _phase(5.0),
+        },
+    }
+    run = _run(run_s=50.0, incremental_s=26.0)
+    run["reference"] = {k: v for k, v in reference.items() if k != "phases"}
+    run["phases"].update(reference["phases"])
+    bench.derive(run)
+    assert run["reference"]["run_share"] == 0.13
+    assert run["reference"]["idle_share"] == 0.1
+    assert run["reference"]["incremental_over_reference"] == 4.0
+    assert run["dbt_peak_rss_bytes"] == 5 * 1024**3
+    lines = bench.format_run(run).splitlines()
+    row = next(x for x in lines if x.startswith("reference: dbt run, 1% alone"))
+    assert row.split()[5] == "6.50"
+    assert any(x.startswith("reference: its idle build") and " 5.00 " in x for x in lines)
+    summary = next(x for x in lines if x.startswith("reference: the pipeline on 100,000 events"))
+    assert "0.13 of the full run" in summary and "idle build 0.10" in summary
+    assert summary.endswith("the +1% build is 4.0x the former")
+    # a skipped or failed reference says so instead of figures
+    run = _run(run_s=50.0)
+    run["reference"] = {"n_events": 10_000, "status": "skipped", "reason": "no server"}
+    bench.derive(run)
+    assert run["reference"]["run_share"] is None
+    lines = bench.format_run(run).splitlines()
+    assert "reference (10,000 events alone): skipped (no server)" in lines
+
+
+def test_reference_run_builds_a_warehouse_of_its_own(tmp_path, monkeypatch):
+    """reference_run loads n/100 events into its own DuckDB file (not the
+    benched warehouse), builds from nothing (--full-refresh) then again with
+    nothing new, and reports a failed dbt call instead of figures."""
+    loaded, calls = [], []
+    monkeypatch.setattr(bench, "sample_dir", lambda n, reuse: (tmp_path / f"events-{n}", None))
+    monkeypatch.setattr(
+        "segmentation.load.load",
+        lambda landing, target: loaded.append((landing, os.environ["SEGMENTATION_DUCKDB_PATH"])),
+    )
+    returncodes = iter([0, 0, 0, 2])
+
+    def fake_dbt(args, *, target, env, target_path, sampler, record, name):
+        calls.append((name, list(args), env["SEGMENTATION_DUCKDB_PATH"]))
+        record[name] = {"seconds": 1.0, "peak_rss_bytes": 1}
+        return {"returncode": next(returncodes), "_manifest": {}}
+
+    monkeypatch.setattr(bench, "_timed_dbt", fake_dbt)
+    with bench.MemorySampler(interval=0.05) as sampler:
+        ok = bench.reference_run("duckdb", 10_000_000, tmp_path, sampler, 2, reuse=True)
+        failed = bench.reference_run("duckdb", 10_000_000, tmp_path, sampler, 2, reuse=True)
+    db = str(tmp_path / "reference-100000.duckdb")
+    assert loaded == [(str(tmp_path / "events-100000"), db)] * 2
+    assert [(name, "--full-refresh" in args, path) for name, args, path in calls[:2]] == [
+        ("reference_run", True, db),
+        ("reference_idle", False, db),
+    ]
+    assert all(args[:1] == ["build"] and "test" in args for _, args, _ in calls)
+    assert ok["status"] == "ok" and ok["n_events"] == 100_000
+    assert set(ok["phases"]) == {"reference_run", "reference_idle"}
+    assert failed["status"] == "dbt exited 2 in reference_idle"
+    # a bench size whose hundredth the generator cannot make: skipped, said why
+    small = bench.reference_run("duckdb", 400_000, tmp_path, sampler, 2, reuse=True)
+    assert small["status"] == "skipped" and "5,000 events" in small["reason"]
+    assert len(calls) == 4
+
+
 def test_postgres_env_without_server_is_a_skip_reason(tmp_path):
     env, reason = bench.postgres_env(tmp_path)
     assert env is None and "pg start" in reason
