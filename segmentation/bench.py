@@ -22,7 +22,7 @@ dropped first), then time
   (generated alike) and then built again with nothing new. An incremental
   build processes about that many new events into the large history, so this
   build of the new data alone, and its idle build (what dbt and this DAG cost
-  at any size), are what an incremental build cannot go below,
+  at any size), are the yardstick an incremental build is measured against,
 with the peak memory of the whole process tree (psutil sampling; dbt runs in a
 child process) and of the child processes alone: for the dbt phases that is
 the build itself, without this harness (which has generated and loaded the
